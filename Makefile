@@ -1,0 +1,74 @@
+# Every developer command of the platform. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+BASE ?= main
+# The virtualenv's tools (buf, protoc plugins, ruff, ...) come first on PATH, so buf.gen.yaml
+# can name plugins and protoc without paths.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help up install lock thirdparty generate check-generated format lint breaking \
+        style test test-python bench clean
+
+help: ## List every target with one line each
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+up: generate ## Run the whole stack locally (no cluster, no database server)
+	@services=$$(find services -mindepth 2 -maxdepth 2 -name __main__.py | sort); \
+	if [ -z "$$services" ]; then \
+	  echo "up: no service is implemented yet; the contracts are generated in gen/python and api/openapi"; \
+	fi
+
+install: $(STAMP) ## Create .venv and install the locked dependencies
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements.lock
+	$(PYTHON) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+lock: ## Re-resolve requirements.lock from pyproject.toml (needs the package index)
+	$(VENV)/bin/pip-compile --quiet --allow-unsafe --extra dev --strip-extras \
+	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+thirdparty: install ## Materialise third-party protos (google/api, buf/validate) into .thirdparty/
+	@$(PYTHON) -m contractkit.cli thirdparty
+
+generate: thirdparty ## Regenerate gen/python and api/openapi from the contracts
+	buf generate
+
+check-generated: thirdparty ## Fail naming each generated file that is stale
+	@$(PYTHON) -m contractkit.cli check-generated
+
+format: thirdparty ## Format the contracts and the Python code in place
+	buf format -w api/proto
+	$(VENV)/bin/ruff format platform services tests bench
+	$(VENV)/bin/ruff check --fix-only --quiet platform services tests bench
+
+lint: thirdparty ## Contract lint: buf format, buf lint, access policies, OpenAPI lint
+	buf format -d --exit-code api/proto
+	buf lint
+	@$(PYTHON) -m contractkit.cli lint
+
+breaking: thirdparty ## Breaking changes of the contracts and the REST face against $(BASE)
+	@$(PYTHON) -m contractkit.cli breaking --against $(BASE)
+
+style: install ## Python lint and types: ruff, mypy (strict), import contracts
+	$(VENV)/bin/ruff check platform services tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test-python: thirdparty ## Run the test suite with coverage of platform/ and services/
+	$(VENV)/bin/pytest --cov --cov-report=term
+
+test: lint breaking check-generated style test-python ## Every check and every test (what CI runs)
+
+bench: thirdparty ## Time `make generate` and `make lint breaking`
+	@$(PYTHON) bench/contracts.py
+
+clean: ## Remove caches and materialised third-party protos (keeps .venv)
+	rm -rf .thirdparty .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

@@ -1,0 +1,103 @@
+"""`contractkit`: the contract checks behind the Make targets.
+
+    contractkit thirdparty        materialise third-party protos into .thirdparty/proto
+    contractkit lint              access-policy rule and OpenAPI lint
+    contractkit breaking [--against BRANCH]
+    contractkit check-generated   fail naming each stale generated file
+
+Each command prints one line per finding and exits 1 when there is any, 2 when the
+check itself cannot run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from contractkit.breaking import THIRDPARTY, check_breaking, load_openapi_tree
+from contractkit.buf import BufError, build_image
+from contractkit.descriptors import load_image
+from contractkit.generated import stale_files
+from contractkit.gitref import GitError
+from contractkit.openapi_lint import lint_document
+from contractkit.policy import check_access_policies
+from contractkit.thirdparty import materialise
+
+__all__ = ["main"]
+
+PROTO_ROOT = Path("api/proto")
+
+
+def _thirdparty(root: Path, _: argparse.Namespace) -> int:
+    written = materialise(root / THIRDPARTY)
+    print(f"{THIRDPARTY}: {len(written)} file(s) written" if written
+          else f"{THIRDPARTY}: up to date")
+    return 0
+
+
+def _lint(root: Path, _: argparse.Namespace) -> int:
+    files = load_image(build_image(root))
+    own = [p.relative_to(root / PROTO_ROOT).as_posix()
+           for p in sorted((root / PROTO_ROOT).rglob("*.proto"))]
+    findings = [str(f) for f in check_access_policies(files, own)]
+    for name, doc in load_openapi_tree(root).items():
+        findings += [str(f) for f in lint_document(doc, name)]
+    return _report(findings, "contract lint")
+
+
+def _breaking(root: Path, args: argparse.Namespace) -> int:
+    report = check_breaking(root, args.against)
+    for line in report.proto:
+        print(f"proto: {line}")
+    for finding in report.openapi:
+        print(f"openapi: {finding}")
+    if report.ok:
+        print(f"breaking: no breaking change against {report.base}")
+        return 0
+    print(f"breaking: {len(report.proto)} proto and {len(report.openapi)} OpenAPI "
+          f"breaking changes against {report.base}", file=sys.stderr)
+    return 1
+
+
+def _check_generated(root: Path, _: argparse.Namespace) -> int:
+    return _report(stale_files(root), "generated files")
+
+
+def _report(findings: Sequence[str], what: str) -> int:
+    for line in findings:
+        print(line)
+    if findings:
+        print(f"{what}: {len(findings)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"{what}: ok")
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Path, argparse.Namespace], int]] = {
+    "thirdparty": _thirdparty,
+    "lint": _lint,
+    "breaking": _breaking,
+    "check-generated": _check_generated,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="contractkit", description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="repository root")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        command = sub.add_parser(name)
+        if name == "breaking":
+            command.add_argument("--against", default="main", help="base branch")
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args.root.resolve(), args)
+    except (BufError, GitError) as exc:
+        print(f"contractkit {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Fixtures for checks that run on a throw-away copy of the repository."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+# What a contract change touches: the contracts, their configuration, what they generate.
+COPIED = ("buf.yaml", "buf.gen.yaml", "api", "gen")
+
+
+@dataclass
+class Sandbox:
+    """A git repository holding a copy of the contracts, committed as `main`, with a
+    feature branch checked out: the situation of an API designer editing a contract."""
+
+    root: Path
+
+    def run(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        }
+        return subprocess.run(
+            args, cwd=self.root, capture_output=True, text=True, check=check, env=env
+        )
+
+    def contractkit(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.run(sys.executable, "-m", "contractkit.cli", "--root", str(self.root), *args)
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        path = self.root / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {relative}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    def generate(self) -> None:
+        self.run("buf", "generate", check=True)
+
+    def commit(self, message: str) -> None:
+        self.run("git", "add", "-A", check=True)
+        self.run("git", "commit", "-q", "-m", message, check=True)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Sandbox:
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, root / name)
+    box = Sandbox(root)
+    box.run("git", "init", "-q", "-b", "main", check=True)
+    box.run("git", "config", "user.email", "designer@example.com", check=True)
+    box.run("git", "config", "user.name", "API Designer", check=True)
+    (root / ".gitignore").write_text("/.thirdparty/\n")
+    box.contractkit("thirdparty").check_returncode()
+    box.commit("contracts")
+    box.run("git", "checkout", "-q", "-b", "feature", check=True)
+    return box

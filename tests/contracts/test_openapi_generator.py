@@ -1,0 +1,391 @@
+"""protoc-gen-openapi: the REST face generated from the contracts.
+
+The fixture package under `testdata/openapi/proto` exercises every feature once; its
+document is compared with `testdata/openapi/golden.yaml`, which is the specification of
+the generator's output (review it by eye when it changes). The real contracts are checked
+for the promises the services and the gateway rely on.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from google.protobuf import descriptor_pb2
+from google.protobuf.compiler import plugin_pb2
+from openapi_spec_validator import validate
+
+from contractkit.descriptors import Options, iter_methods
+from contractkit.openapi_lint import lint_document
+from contractkit.openapigen import parse_settings
+from contractkit.openapigen.document import HEADER
+from contractkit.openapigen.pathtemplate import parse_template
+from contractkit.plugins._io import PluginError
+from contractkit.plugins.openapi import generate
+from contractkit.thirdparty import materialise
+from tests.contracts._buf import buf_binary
+
+REPO = Path(__file__).resolve().parents[2]
+TESTDATA = Path(__file__).parent / "testdata" / "openapi"
+GOLDEN = TESTDATA / "golden.yaml"
+FIXTURE_PARAMETER = "file=library.openapi.yaml,title=Library API,version=1.0.0"
+ACCESS_PROTO = "acme/options/v1/access.proto"
+
+
+# --- building requests ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def thirdparty(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The third-party protos, materialised for these tests only."""
+    path = tmp_path_factory.mktemp("thirdparty")
+    materialise(path)
+    return path
+
+
+def _workspace(root: Path, thirdparty: Path, modules: Mapping[str, Path]) -> Path:
+    """A buf workspace at `root`: each module a copy of a folder, plus the access options
+    and the third-party protos."""
+    for name, source in modules.items():
+        shutil.copytree(source, root / name)
+    (root / "options" / ACCESS_PROTO).parent.mkdir(parents=True)
+    shutil.copy2(REPO / "api" / "proto" / ACCESS_PROTO, root / "options" / ACCESS_PROTO)
+    shutil.copytree(thirdparty, root / "thirdparty")
+    lines = ["version: v2", "modules:"]
+    lines += [f"  - path: {name}" for name in [*modules, "options", "thirdparty"]]
+    (root / "buf.yaml").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def _request(root: Path, own: str, parameter: str) -> plugin_pb2.CodeGeneratorRequest:
+    """The request buf would send for the files of module `own` of the workspace."""
+    result = subprocess.run(
+        [buf_binary(), "build", "-o", "-#format=binpb"], cwd=root, capture_output=True, check=False
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    files = list(descriptor_pb2.FileDescriptorSet.FromString(result.stdout).file)
+    mine = {p.relative_to(root / own).as_posix() for p in (root / own).rglob("*.proto")}
+    return plugin_pb2.CodeGeneratorRequest(
+        file_to_generate=[f.name for f in files if f.name in mine],
+        proto_file=files,
+        parameter=parameter,
+    )
+
+
+@pytest.fixture(scope="module")
+def fixture_workspace(tmp_path_factory: pytest.TempPathFactory, thirdparty: Path) -> Path:
+    root = tmp_path_factory.mktemp("fixture")
+    return _workspace(root, thirdparty, {"library": TESTDATA / "proto"})
+
+
+@pytest.fixture(scope="module")
+def fixture_request(fixture_workspace: Path) -> plugin_pb2.CodeGeneratorRequest:
+    return _request(fixture_workspace, "library", FIXTURE_PARAMETER)
+
+
+@pytest.fixture(scope="module")
+def real_request(
+    tmp_path_factory: pytest.TempPathFactory, thirdparty: Path
+) -> plugin_pb2.CodeGeneratorRequest:
+    root = tmp_path_factory.mktemp("contracts")
+    shutil.copytree(REPO / "api" / "proto", root / "api", ignore=shutil.ignore_patterns("*.yaml"))
+    shutil.copytree(thirdparty, root / "thirdparty")
+    (root / "buf.yaml").write_text("version: v2\nmodules:\n  - path: api\n  - path: thirdparty\n")
+    return _request(root, "api", "file=acme.openapi.yaml,title=Acme Platform API,version=v1")
+
+
+def _content(request: plugin_pb2.CodeGeneratorRequest) -> str:
+    response = generate(request)
+    assert not response.error, response.error
+    assert len(response.file) == 1
+    return response.file[0].content
+
+
+@pytest.fixture(scope="module")
+def real_document(real_request: plugin_pb2.CodeGeneratorRequest) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(_content(real_request))
+    return document
+
+
+def _deref(document: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+    while "$ref" in node:
+        node = document["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def _operations(document: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
+    for path, item in document["paths"].items():
+        for verb, operation in item.items():
+            yield path, verb, operation
+
+
+# --- the fixture package: golden file -----------------------------------------------------
+
+
+def test_the_fixture_document_matches_the_golden_file(fixture_request) -> None:
+    content = _content(fixture_request)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.write_text(content, encoding="utf-8")
+    expected = GOLDEN.read_text(encoding="utf-8") if GOLDEN.exists() else ""
+
+    assert content == expected, (
+        f"{GOLDEN.relative_to(REPO)} is not what the generator writes today. If the change "
+        "is intended, rewrite it with `UPDATE_GOLDEN=1 pytest "
+        "tests/contracts/test_openapi_generator.py` and review the diff: it is the spec."
+    )
+
+
+def test_the_golden_document_is_valid_openapi_3_0_and_passes_the_house_lint() -> None:
+    document = yaml.safe_load(GOLDEN.read_text(encoding="utf-8"))
+
+    validate(document)
+    assert document["openapi"] == "3.0.3"
+    assert lint_document(document, "golden.yaml") == []
+
+
+def test_the_document_is_named_and_titled_by_the_plugin_parameters(fixture_request) -> None:
+    response = generate(fixture_request)
+
+    assert response.file[0].name == "library.openapi.yaml"
+    assert response.file[0].content.startswith(HEADER)
+    info = yaml.safe_load(response.file[0].content)["info"]
+    assert (info["title"], info["version"]) == ("Library API", "1.0.0")
+    assert response.supported_features == plugin_pb2.CodeGeneratorResponse.FEATURE_PROTO3_OPTIONAL
+
+
+def test_generating_twice_gives_the_same_bytes(fixture_request) -> None:
+    assert _content(fixture_request) == _content(fixture_request)
+
+
+# --- the real contracts ---------------------------------------------------------------------
+
+
+def test_the_real_document_is_valid_openapi_3_0_and_passes_the_house_lint(real_document) -> None:
+    validate(real_document)
+    assert lint_document(real_document, "acme.openapi.yaml") == []
+
+
+def test_every_rpc_with_an_http_rule_is_an_operation_named_by_its_full_name(
+    real_request,
+    real_document,
+) -> None:
+    options = Options(real_request.proto_file)
+    own = set(real_request.file_to_generate)
+    bound = {
+        f"{file.package}.{service.name}.{method.name}"
+        for file, service, method in iter_methods(real_request.proto_file)
+        if file.name in own and options.get(method.options, "google.api.http") is not None
+    }
+    operation_ids = {op["operationId"] for _, _, op in _operations(real_document)}
+
+    assert "acme.user.v1.UserService.GetUser" in bound
+    assert operation_ids == bound
+    assert "acme.user.v1.UserService.VerifyCredentials" not in operation_ids
+
+
+def test_create_user_requires_a_bounded_email_and_a_long_write_only_password(
+    real_document,
+) -> None:
+    body = real_document["paths"]["/v1/users"]["post"]["requestBody"]
+    schema = _deref(real_document, body["content"]["application/json"]["schema"])
+    email, password = schema["properties"]["email"], schema["properties"]["password"]
+
+    assert body["required"] is True
+    assert {"email", "password"} <= set(schema["required"])
+    assert (email["format"], email["maxLength"]) == ("email", 254)
+    assert password["minLength"] == 12
+    assert password["writeOnly"] is True
+
+
+def test_list_users_page_size_is_bounded_and_defaults_to_twenty(real_document) -> None:
+    parameters = real_document["paths"]["/v1/users"]["get"]["parameters"]
+    page_size = next(p for p in parameters if p["name"] == "pageSize")
+
+    assert page_size["in"] == "query"
+    assert (page_size["schema"]["minimum"], page_size["schema"]["maximum"]) == (0, 100)
+    assert page_size["schema"]["default"] == 20
+
+
+def test_update_user_takes_the_user_as_body_and_the_update_mask_as_query(real_document) -> None:
+    operation = real_document["paths"]["/v1/users/{user.id}"]["patch"]
+    parameters = {(p["in"], p["name"]): p for p in operation["parameters"]}
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+
+    assert parameters[("path", "user.id")]["required"] is True
+    assert parameters[("query", "updateMask")]["schema"]["type"] == "string"
+    assert body == {"$ref": "#/components/schemas/acme.user.v1.User"}
+
+
+def test_get_user_needs_a_bearer_token_and_login_needs_none(real_document) -> None:
+    get_user = real_document["paths"]["/v1/users/{id}"]["get"]
+    login = real_document["paths"]["/v1/auth/login"]["post"]
+
+    assert get_user["security"] == [{"bearerAuth": []}]
+    assert {"401", "403", "404"} <= set(get_user["responses"])
+    assert get_user["x-access-policy"] == {"roles": ["admin", "auditor"], "owner_field": "id"}
+    assert login["security"] == []
+    assert not {"401", "403"} & set(login["responses"])
+    assert real_document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_errors_are_problem_details(real_document) -> None:
+    responses = real_document["components"]["responses"]
+    delete_user = real_document["paths"]["/v1/users/{id}"]["delete"]["responses"]
+
+    assert set(delete_user) == {"200", "400", "401", "403", "404", "409", "429", "503", "default"}
+    for response in responses.values():
+        assert response["content"]["application/problem+json"]["schema"] == {
+            "$ref": "#/components/schemas/Problem"
+        }
+
+
+def test_one_run_on_the_real_contracts_is_fast(real_request) -> None:
+    started = time.perf_counter()
+    generate(real_request)
+
+    assert time.perf_counter() - started < 0.5
+
+
+# --- buf compatibility ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_buf_generate_runs_the_plugin_and_writes_what_generate_returns(
+    tmp_path: Path,
+    thirdparty: Path,
+    fixture_request,
+) -> None:
+    root = _workspace(tmp_path / "ws", thirdparty, {"library": TESTDATA / "proto"})
+    (root / "buf.gen.yaml").write_text(
+        "version: v2\n"
+        "inputs:\n  - directory: .\n    paths: [library/library]\n"
+        "plugins:\n"
+        f"  - local: [{sys.executable}, -m, contractkit.plugins.openapi]\n"
+        "    out: out\n    strategy: all\n"
+        "    opt:\n      - file=library.openapi.yaml\n      - title=Library API\n"
+        "      - version=1.0.0\n"
+    )
+    result = subprocess.run(
+        [buf_binary(), "generate"], cwd=root, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    written = (root / "out" / "library.openapi.yaml").read_text(encoding="utf-8")
+    assert written == _content(fixture_request)
+
+
+@pytest.mark.slow
+def test_buf_reports_a_plugin_error_with_its_message(tmp_path: Path, thirdparty: Path) -> None:
+    root = _workspace(tmp_path / "ws", thirdparty, {"library": TESTDATA / "proto"})
+    (root / "buf.gen.yaml").write_text(
+        "version: v2\n"
+        "plugins:\n"
+        f"  - local: [{sys.executable}, -m, contractkit.plugins.openapi]\n"
+        "    out: out\n    strategy: all\n    opt: colour=blue\n"
+    )
+    result = subprocess.run(
+        [buf_binary(), "generate"], cwd=root, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode != 0
+    assert "unknown parameter 'colour'" in result.stderr
+
+
+def test_files_that_bind_no_rpc_to_http_produce_no_document(real_request) -> None:
+    request = plugin_pb2.CodeGeneratorRequest()
+    request.CopyFrom(real_request)
+    del request.file_to_generate[:]
+    request.file_to_generate.append(ACCESS_PROTO)
+
+    assert list(generate(request).file) == []
+
+
+@pytest.mark.slow
+def test_the_repository_generation_writes_the_document_of_the_contracts(
+    tmp_path: Path,
+    thirdparty: Path,
+) -> None:
+    """buf runs a `strategy: all` plugin once per input of buf.gen.yaml: the input of
+    third-party protos must not replace the contracts' document with an empty one."""
+    for name in ("buf.yaml", "buf.gen.yaml"):
+        shutil.copy2(REPO / name, tmp_path / name)
+    shutil.copytree(REPO / "api" / "proto", tmp_path / "api" / "proto")
+    shutil.copytree(thirdparty, tmp_path / ".thirdparty" / "proto")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        [buf_binary(), "generate"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    documents = list((tmp_path / "api" / "openapi").glob("*.yaml"))
+    assert [d.name for d in documents] == ["acme.openapi.yaml"]
+    document = yaml.safe_load(documents[0].read_text(encoding="utf-8"))
+    assert document["info"]["title"] == "Acme Platform API"
+    assert {"/v1/users", "/v1/auth/login"} <= set(document["paths"])
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+_CLASH = """\
+syntax = "proto3";
+package clash.v1;
+import "google/api/annotations.proto";
+// Two RPCs on one route.
+service ClashService {
+  // First.
+  rpc GetShelf(GetRequest) returns (GetRequest) {
+    option (google.api.http) = {get: "/v1/{name=shelves/*}"};
+  }
+  // Second.
+  rpc GetBook(GetRequest) returns (GetRequest) {
+    option (google.api.http) = {get: "/v1/{name=shelves/*/books/*}"};
+  }
+}
+// A request.
+message GetRequest {
+  // A name.
+  string name = 1;
+}
+"""
+
+
+def test_two_rpcs_bound_to_the_same_route_are_refused(tmp_path: Path, thirdparty: Path) -> None:
+    source = tmp_path / "clash"
+    (source / "clash" / "v1").mkdir(parents=True)
+    (source / "clash" / "v1" / "clash.proto").write_text(_CLASH)
+    root = _workspace(tmp_path / "ws", thirdparty, {"clash": source})
+
+    with pytest.raises(PluginError, match=r"GET /v1/\{name\} is bound by both"):
+        generate(_request(root, "clash", ""))
+
+
+@pytest.mark.parametrize("parameter", ["colour=blue", "title", "file=../outside.yaml"])
+def test_bad_plugin_parameters_are_refused(parameter: str) -> None:
+    with pytest.raises(PluginError):
+        parse_settings(parameter)
+
+
+@pytest.mark.parametrize("template", ["v1/users", "/v1/*/users", "/v1/{name=shelves/*}/{name}"])
+def test_path_templates_that_openapi_cannot_name_are_refused(template: str) -> None:
+    with pytest.raises(PluginError):
+        parse_template(template)
+
+
+def test_a_segment_variable_becomes_one_parameter_with_a_pattern() -> None:
+    template = parse_template("/v1/{name=shelves/*/books/**}:move")
+
+    assert template.path == "/v1/{name}:move"
+    assert [v.pattern for v in template.variables] == ["^shelves/[^/]+/books/.+$"]

@@ -59,6 +59,7 @@ breaking: thirdparty ## Breaking changes of the contracts and the REST face agai
 
 style: install ## Python lint and types: ruff, mypy (strict), import contracts
 	$(VENV)/bin/ruff check platform services tests bench
+	$(VENV)/bin/ruff format --check --quiet platform services tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

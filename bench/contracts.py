@@ -20,15 +20,21 @@ def _time(*targets: str) -> list[float]:
     samples = []
     for _ in range(RUNS):
         start = time.perf_counter()
-        subprocess.run(["make", "--no-print-directory", "-s", *targets], cwd=ROOT,
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["make", "--no-print-directory", "-s", *targets],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         samples.append(time.perf_counter() - start)
     return samples
 
 
 def _line(name: str, samples: list[float]) -> str:
-    return (f"{name:<22} median {statistics.median(samples):6.2f} s   "
-            f"min {min(samples):6.2f} s   max {max(samples):6.2f} s   ({RUNS} runs)")
+    return (
+        f"{name:<22} median {statistics.median(samples):6.2f} s   "
+        f"min {min(samples):6.2f} s   max {max(samples):6.2f} s   ({RUNS} runs)"
+    )
 
 
 def main() -> None:
@@ -37,8 +43,10 @@ def main() -> None:
     print(f"contracts: {len(protos)} files under api/proto")
     generate = _time("generate")
     print(_line("make generate", generate))
-    print(f"{'':<22} ratio to the {GENERATE_TARGET_S:.0f} s target: "
-          f"{statistics.median(generate) / GENERATE_TARGET_S:.2f} (target <= 1.00)")
+    print(
+        f"{'':<22} ratio to the {GENERATE_TARGET_S:.0f} s target: "
+        f"{statistics.median(generate) / GENERATE_TARGET_S:.2f} (target <= 1.00)"
+    )
     print(_line("make lint breaking", _time("lint", "breaking")))
 
 

@@ -46,8 +46,14 @@ class BreakingReport:
 def load_openapi_tree(root: Path) -> dict[str, Any]:
     """The OpenAPI documents of the repository at `root`, keyed by their path in it."""
     folder = root / OPENAPI
-    return {p.relative_to(root).as_posix(): yaml.safe_load(p.read_text(encoding="utf-8"))
-            for p in sorted(folder.rglob("*.yaml"))} if folder.is_dir() else {}
+    return (
+        {
+            p.relative_to(root).as_posix(): yaml.safe_load(p.read_text(encoding="utf-8"))
+            for p in sorted(folder.rglob("*.yaml"))
+        }
+        if folder.is_dir()
+        else {}
+    )
 
 
 def check_breaking(root: Path, branch: str) -> BreakingReport:

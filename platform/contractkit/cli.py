@@ -32,15 +32,18 @@ PROTO_ROOT = Path("api/proto")
 
 def _thirdparty(root: Path, _: argparse.Namespace) -> int:
     written = materialise(root / THIRDPARTY)
-    print(f"{THIRDPARTY}: {len(written)} file(s) written" if written
-          else f"{THIRDPARTY}: up to date")
+    print(
+        f"{THIRDPARTY}: {len(written)} file(s) written" if written else f"{THIRDPARTY}: up to date"
+    )
     return 0
 
 
 def _lint(root: Path, _: argparse.Namespace) -> int:
     files = load_image(build_image(root))
-    own = [p.relative_to(root / PROTO_ROOT).as_posix()
-           for p in sorted((root / PROTO_ROOT).rglob("*.proto"))]
+    own = [
+        p.relative_to(root / PROTO_ROOT).as_posix()
+        for p in sorted((root / PROTO_ROOT).rglob("*.proto"))
+    ]
     findings = [str(f) for f in check_access_policies(files, own)]
     for name, doc in load_openapi_tree(root).items():
         findings += [str(f) for f in lint_document(doc, name)]
@@ -56,8 +59,11 @@ def _breaking(root: Path, args: argparse.Namespace) -> int:
     if report.ok:
         print(f"breaking: no breaking change against {report.base}")
         return 0
-    print(f"breaking: {len(report.proto)} proto and {len(report.openapi)} OpenAPI "
-          f"breaking changes against {report.base}", file=sys.stderr)
+    print(
+        f"breaking: {len(report.proto)} proto and {len(report.openapi)} OpenAPI "
+        f"breaking changes against {report.base}",
+        file=sys.stderr,
+    )
     return 1
 
 

@@ -73,8 +73,13 @@ def load_image(data: bytes) -> list[descriptor_pb2.FileDescriptorProto]:
 
 def iter_methods(
     files: Iterable[descriptor_pb2.FileDescriptorProto],
-) -> Iterator[tuple[descriptor_pb2.FileDescriptorProto, descriptor_pb2.ServiceDescriptorProto,
-                    descriptor_pb2.MethodDescriptorProto]]:
+) -> Iterator[
+    tuple[
+        descriptor_pb2.FileDescriptorProto,
+        descriptor_pb2.ServiceDescriptorProto,
+        descriptor_pb2.MethodDescriptorProto,
+    ]
+]:
     """Every (file, service, method) of `files`, in declaration order."""
     for file in files:
         for service in file.service:

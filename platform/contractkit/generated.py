@@ -22,8 +22,11 @@ GENERATED_DIRS = ("gen/python", "api/openapi")
 def _files(folder: Path) -> set[str]:
     if not folder.is_dir():
         return set()
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def generate_into(root: Path, scratch: Path) -> None:
@@ -48,9 +51,13 @@ def stale_files(root: Path) -> list[str]:
             fresh, current = scratch / folder, root / folder
             want, have = _files(fresh), _files(current)
             problems += [f"{folder}/{f}: missing (run `make generate`)" for f in want - have]
-            problems += [f"{folder}/{f}: not generated from the contracts (delete it or "
-                         f"run `make generate`)" for f in have - want]
-            problems += [f"{folder}/{f}: stale (run `make generate`)"
-                         for f in want & have
-                         if not filecmp.cmp(fresh / f, current / f, shallow=False)]
+            problems += [
+                f"{folder}/{f}: not generated from the contracts (delete it or run `make generate`)"
+                for f in have - want
+            ]
+            problems += [
+                f"{folder}/{f}: stale (run `make generate`)"
+                for f in want & have
+                if not filecmp.cmp(fresh / f, current / f, shallow=False)
+            ]
         return sorted(problems)

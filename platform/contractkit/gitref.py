@@ -30,8 +30,14 @@ def resolve_base(root: Path, branch: str) -> str:
         commit = _commit_of(root, ref)
         if commit:
             return commit
-    fetched = _git(root, "fetch", "--quiet", "--depth=1", "origin",
-                   f"+refs/heads/{branch}:refs/remotes/origin/{branch}")
+    fetched = _git(
+        root,
+        "fetch",
+        "--quiet",
+        "--depth=1",
+        "origin",
+        f"+refs/heads/{branch}:refs/remotes/origin/{branch}",
+    )
     commit = _commit_of(root, f"refs/remotes/origin/{branch}")
     if fetched.returncode != 0 or commit is None:
         detail = fetched.stderr.decode(errors="replace").strip()
@@ -42,8 +48,7 @@ def resolve_base(root: Path, branch: str) -> str:
 def export_tree(root: Path, commit: str, paths: list[str], dest: Path) -> list[str]:
     """Writes the files under `paths` as they are at `commit` into `dest`; returns the
     paths that exist at that commit (a base that predates a path lacks it)."""
-    present = [p for p in paths
-               if _git(root, "cat-file", "-e", f"{commit}:{p}").returncode == 0]
+    present = [p for p in paths if _git(root, "cat-file", "-e", f"{commit}:{p}").returncode == 0]
     if not present:
         return []
     archive = _git(root, "archive", "--format=tar", commit, "--", *present)

@@ -79,8 +79,9 @@ def _document_issues(base: Mapping[str, Any], head: Mapping[str, Any]) -> Iterat
             yield from _operation_issues(base, head, operation, head_paths[head_path][method])
 
 
-def _matching_path(path: str, method: str, candidates: list[str],
-                   head_paths: Mapping[str, Mapping[str, Operation]]) -> str | None:
+def _matching_path(
+    path: str, method: str, candidates: list[str], head_paths: Mapping[str, Mapping[str, Operation]]
+) -> str | None:
     """The head path serving `method` on `path`: the same template if it still has the
     method, else a same-shape template that does (its parameters were renamed). Paths
     that differ only in parameter names (`/users/{id}` for GET, `/users/{user.id}` for
@@ -91,12 +92,17 @@ def _matching_path(path: str, method: str, candidates: list[str],
     return serving[0] if serving else None
 
 
-def _operation_issues(base: Mapping[str, Any], head: Mapping[str, Any],
-                      operation: Operation, head_operation: Operation) -> Iterator[Issue]:
+def _operation_issues(
+    base: Mapping[str, Any],
+    head: Mapping[str, Any],
+    operation: Operation,
+    head_operation: Operation,
+) -> Iterator[Issue]:
     renames = {
         old: new
         for old, new in zip(
-            template_parameters(operation.path), template_parameters(head_operation.path),
+            template_parameters(operation.path),
+            template_parameters(head_operation.path),
             strict=True,
         )
         if old != new

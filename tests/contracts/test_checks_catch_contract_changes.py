@@ -3,6 +3,8 @@ of the repository with `main` committed and a feature branch checked out."""
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from tests.contracts.conftest import Sandbox
@@ -11,6 +13,11 @@ USER = "api/proto/acme/user/v1/user.proto"
 USER_SERVICE = "api/proto/acme/user/v1/user_service.proto"
 
 pytestmark = pytest.mark.slow
+
+
+def report(result: subprocess.CompletedProcess[str], face: str) -> list[str]:
+    """The lines of one report (`proto` or `openapi`) of `contractkit breaking`."""
+    return [line for line in result.stdout.splitlines() if line.startswith(f"{face}:")]
 
 
 def test_an_unchanged_branch_has_no_breaking_change(sandbox: Sandbox) -> None:
@@ -34,8 +41,8 @@ def test_deleting_a_user_field_is_named_in_both_reports(sandbox: Sandbox) -> Non
     result = sandbox.contractkit("breaking")
 
     assert result.returncode == 1
-    proto = [line for line in result.stdout.splitlines() if line.startswith("proto:")]
-    openapi = [line for line in result.stdout.splitlines() if line.startswith("openapi:")]
+    proto = report(result, "proto")
+    openapi = report(result, "openapi")
     assert any('"display_name"' in line and "deleted" in line for line in proto), proto
     assert any("displayName" in line for line in openapi), openapi
 
@@ -47,9 +54,7 @@ def test_an_uncommitted_and_ungenerated_deletion_is_caught_too(sandbox: Sandbox)
 
     assert result.returncode == 1
     assert '"etag"' in result.stdout
-    assert any(
-        line.startswith("openapi:") and "etag" in line for line in result.stdout.splitlines()
-    ), result.stdout
+    assert any("etag" in line for line in report(result, "openapi")), result.stdout
 
 
 def test_changing_a_field_type_is_breaking(sandbox: Sandbox) -> None:
@@ -65,11 +70,9 @@ def test_changing_a_field_type_is_breaking(sandbox: Sandbox) -> None:
     result = sandbox.contractkit("breaking")
 
     assert result.returncode == 1
-    proto = [line for line in result.stdout.splitlines() if line.startswith("proto:")]
+    proto = report(result, "proto")
     assert any("page_size" in line and "type" in line for line in proto), proto
-    assert any(
-        "pageSize" in line for line in result.stdout.splitlines() if line.startswith("openapi:")
-    ), result.stdout
+    assert any("pageSize" in line for line in report(result, "openapi")), result.stdout
 
 
 def test_renaming_a_json_name_is_breaking(sandbox: Sandbox) -> None:
@@ -78,11 +81,9 @@ def test_renaming_a_json_name_is_breaking(sandbox: Sandbox) -> None:
     result = sandbox.contractkit("breaking")
 
     assert result.returncode == 1
-    proto = [line for line in result.stdout.splitlines() if line.startswith("proto:")]
+    proto = report(result, "proto")
     assert any("json_name" in line and "eTag" in line for line in proto), proto
-    assert any(
-        "etag" in line for line in result.stdout.splitlines() if line.startswith("openapi:")
-    ), result.stdout
+    assert any("etag" in line for line in report(result, "openapi")), result.stdout
 
 
 def test_a_new_required_request_field_breaks_the_rest_face(sandbox: Sandbox) -> None:
@@ -96,7 +97,7 @@ def test_a_new_required_request_field_breaks_the_rest_face(sandbox: Sandbox) -> 
     result = sandbox.contractkit("breaking")
 
     assert result.returncode == 1
-    openapi = [line for line in result.stdout.splitlines() if line.startswith("openapi:")]
+    openapi = report(result, "openapi")
     assert any("POST /v1/users" in line and "invitation" in line for line in openapi), openapi
 
 
@@ -106,10 +107,9 @@ def test_removing_an_enum_value_is_breaking(sandbox: Sandbox) -> None:
     result = sandbox.contractkit("breaking")
 
     assert result.returncode == 1
-    proto = [line for line in result.stdout.splitlines() if line.startswith("proto:")]
+    proto = report(result, "proto")
     assert any('enum value "2" on enum "Role" was deleted' in line for line in proto), proto
-    assert any("ROLE_AUDITOR" in line for line in result.stdout.splitlines()
-               if line.startswith("openapi:")), result.stdout
+    assert any("ROLE_AUDITOR" in line for line in report(result, "openapi")), result.stdout
 
 
 def test_an_added_optional_field_passes_every_check(sandbox: Sandbox) -> None:

@@ -75,8 +75,12 @@ def test_the_contracts_validation_rules_reach_protovalidate() -> None:
     with pytest.raises(protovalidate.ValidationError) as raised:
         protovalidate.validate(request)
 
-    fields = {element.field_name for v in raised.value.violations if v.proto.field
-              for element in v.proto.field.elements}
+    fields = {
+        element.field_name
+        for v in raised.value.violations
+        if v.proto.field
+        for element in v.proto.field.elements
+    }
     assert fields == {"email", "display_name", "password"}
 
 

@@ -987,7 +987,6 @@ def test_findings_are_sorted_by_location() -> None:
     assert locations == [DELETE_ONE, GET_LIST, POST]
 
 
-
 def _mutated(mutate: Mutation) -> Doc:
     doc = user_document()
     mutate(doc)
@@ -1033,6 +1032,9 @@ def test_same_shape_paths_serving_different_methods_are_matched_by_method() -> N
 
 def test_moving_one_method_to_a_same_shape_path_renames_only_its_parameter() -> None:
     assert breaking_lines(_move_patch_to_user_dot_id) == [
-        line(PATCH_ONE, "path parameter 'id' renamed to 'user.id' (/v1/users/{user.id})",
-             "PATH_PARAMETER_RENAMED")
+        line(
+            PATCH_ONE,
+            "path parameter 'id' renamed to 'user.id' (/v1/users/{user.id})",
+            "PATH_PARAMETER_RENAMED",
+        )
     ]

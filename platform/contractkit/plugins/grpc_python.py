@@ -34,12 +34,18 @@ def generate(request: plugin_pb2.CodeGeneratorRequest) -> plugin_pb2.CodeGenerat
         )
         out = root / "out"
         out.mkdir()
-        option = f"--grpc_python_out={request.parameter}:{out}" if request.parameter else (
-            f"--grpc_python_out={out}"
+        option = (
+            f"--grpc_python_out={request.parameter}:{out}"
+            if request.parameter
+            else (f"--grpc_python_out={out}")
         )
         status = protoc.main(
-            ["grpc_tools.protoc", f"--descriptor_set_in={descriptors}", option,
-             *request.file_to_generate]
+            [
+                "grpc_tools.protoc",
+                f"--descriptor_set_in={descriptors}",
+                option,
+                *request.file_to_generate,
+            ]
         )
         if status != 0:
             raise PluginError(f"grpc_tools.protoc exited with {status}")

@@ -1,0 +1,144 @@
+"""``load_settings``: dynaconf layers in, one frozen, typed and validated settings object out.
+
+Layers, lowest first: ``settings.toml`` in the service's folder, an optional env file
+(dotenv format), then the ``env`` mapping. Both of the last two hold variables named
+``{PREFIX}_{KEY}``, with ``__`` between nested keys: ``USER_GRPC__PORT=50061`` sets
+``[grpc] port``. Values are parsed as TOML by dynaconf (``50061`` is an integer,
+``["a", "b"]`` a list), except for text fields (str, Secret, Path, string Literal), which
+keep the exact text: a password ``0123`` or ``true`` stays that string.
+
+Unknown keys in the files are problems (a typo must not be ignored). Unknown ``{PREFIX}_``
+variables in ``env`` are not: the process environment is shared, and Kubernetes injects
+``USER_PORT``, ``USER_SERVICE_HOST``... for a Service called ``user``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TypeVar, cast
+
+from dotenv import dotenv_values
+from dynaconf import Dynaconf, DynaconfFormatError, DynaconfParseError
+
+from servicekit.config.convert import build, insecure_values, unknown_keys, wants_text
+from servicekit.config.errors import ConfigError, ConfigProblem
+from servicekit.config.schema import Nullable, Struct, describe
+
+__all__ = ["SETTINGS_FILE", "load_settings"]
+
+SETTINGS_FILE = "settings.toml"
+
+_T = TypeVar("_T")
+
+_META_RULE = "a dynaconf meta variable would change what is loaded; remove it"
+
+
+def load_settings(
+    cls: type[_T],
+    *,
+    service_dir: Path,
+    prefix: str,
+    env: Mapping[str, str],
+    env_file: Path | None = None,
+) -> _T:
+    """Load, validate and freeze the settings that ``cls`` (a frozen dataclass) declares.
+
+    Raises ``ConfigError`` listing every problem found (``key: rule``), and ``TypeError``
+    when ``cls`` itself cannot be loaded (a mutable dataclass, an unsupported annotation).
+    Settings come only from ``service_dir/settings.toml``, ``env_file`` and ``env``;
+    dynaconf itself still reads its ``*_FOR_DYNACONF`` variables and ``@format {env[X]}``
+    from ``os.environ`` (the first are refused when they appear in ``env``).
+    """
+    schema = describe(cls)
+    if _has_insecure_defaults(schema) and schema.field("environment") is None:
+        raise TypeError(f"{cls.__name__} marks insecure defaults but has no environment field")
+    env_prefix = prefix.upper().rstrip("_") + "_"
+    problems = [ConfigProblem(name, _META_RULE) for name in env if _is_meta_variable(name)]
+    layers = _read_defaults(service_dir / SETTINGS_FILE)
+    if env_file is not None:
+        problems += _apply(layers, schema, _read_env_file(env_file, problems), env_prefix)
+    problems += unknown_keys(schema, _snapshot(layers, problems))
+    problems += _apply(layers, schema, env, env_prefix)
+    data = _snapshot(layers, problems)
+    settings = build(schema, data, problems)
+    environment = _environment(schema, data)
+    if environment is not None and environment != "development":
+        problems += insecure_values(schema, data, environment)
+    if problems:
+        raise ConfigError(problems)
+    return cast(_T, settings)
+
+
+def _read_defaults(settings_file: Path) -> Dynaconf:
+    if not settings_file.is_file():
+        raise ConfigError([ConfigProblem(str(settings_file), "settings file not found")])
+    layers = Dynaconf(
+        settings_files=[str(settings_file)],
+        root_path=str(settings_file.parent),
+        core_loaders=["TOML"],
+        environments=False,  # `environment` is an ordinary, validated field
+        loaders=[],  # dynaconf's env loader reads os.environ; `env` is applied by _apply
+    )
+    try:
+        layers.as_dict()  # dynaconf reads lazily: read now to report a broken file here
+    except ValueError as exc:  # TOMLDecodeError, UnicodeDecodeError
+        raise ConfigError([ConfigProblem(str(settings_file), f"cannot be read: {exc}")]) from None
+    return layers
+
+
+def _snapshot(layers: Dynaconf, problems: list[ConfigProblem]) -> dict[str, object]:
+    try:
+        data: dict[str, object] = layers.as_dict()
+    except DynaconfFormatError as exc:  # a lazy @format or @jinja value that cannot render
+        raise ConfigError([*problems, ConfigProblem("@format", str(exc))]) from None
+    return data
+
+
+def _read_env_file(env_file: Path, problems: list[ConfigProblem]) -> Mapping[str, str | None]:
+    if not env_file.is_file():
+        problems.append(ConfigProblem(str(env_file), "env file not found"))
+        return {}
+    return dotenv_values(env_file, interpolate=False)
+
+
+def _apply(
+    layers: Dynaconf, schema: Struct, source: Mapping[str, str | None], env_prefix: str
+) -> list[ConfigProblem]:
+    """Set every ``{PREFIX}_`` variable of ``source`` the way dynaconf's env loader would."""
+    problems = []
+    for name in sorted(source):  # parents before children: GRPC before GRPC__PORT
+        raw = source[name]
+        if raw is None or not name.startswith(env_prefix) or name == env_prefix:
+            continue
+        key = name.removeprefix(env_prefix)
+        path = key.lower().split("__")
+        try:
+            layers.set(key, raw, tomlfy=not wants_text(schema, path), loader_identifier="env")
+        except (ValueError, DynaconfParseError, DynaconfFormatError):  # an @token failed
+            problems.append(ConfigProblem(".".join(path), f"{name}: the @token cannot be applied"))
+    return problems
+
+
+def _environment(schema: Struct, data: Mapping[str, object]) -> str | None:
+    """The raw ``environment``: anything but exactly ``development`` refuses insecure values."""
+    field = schema.field("environment")
+    if field is None:
+        return None
+    raw = next((v for k, v in data.items() if k.lower() == "environment"), field.default)
+    return None if raw is dataclasses.MISSING else str(raw)
+
+
+def _is_meta_variable(name: str) -> bool:
+    return name.upper().endswith("_FOR_DYNACONF")
+
+
+def _has_insecure_defaults(struct: Struct) -> bool:
+    for field in struct.fields:
+        node = field.node.inner if isinstance(field.node, Nullable) else field.node
+        if field.insecure is not None:
+            return True
+        if isinstance(node, Struct) and _has_insecure_defaults(node):
+            return True
+    return False

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from servicekit.config.errors import ConfigProblem
-from servicekit.config.schema import Invalid, Node, Nullable, Struct, TupleOf
+from servicekit.config.schema import Invalid, Node, Nullable, Struct, TupleOf, non_null
 
 __all__ = ["FAILED", "build", "insecure_values", "unknown_keys", "wants_text"]
 
@@ -81,7 +81,7 @@ def unknown_keys(struct: Struct, data: Mapping[str, object], key: str = "") -> l
                 rule += f", did you mean {_join(key, close[0])!r}?"
             problems.extend(ConfigProblem(leaf, rule) for leaf in _leaves(value, _join(key, name)))
             continue
-        node = field.node.inner if isinstance(field.node, Nullable) else field.node
+        node = non_null(field.node)
         if isinstance(node, Struct) and isinstance(value, Mapping):
             problems.extend(unknown_keys(node, value, _join(key, name)))
     return problems
@@ -105,7 +105,7 @@ def insecure_values(
             if field.insecure.matches(value):
                 rule = f"the development default is refused in {environment}"
                 yield ConfigProblem(field_key, rule)
-        node = field.node.inner if isinstance(field.node, Nullable) else field.node
+        node = non_null(field.node)
         inner = given.get(field.name, {})
         if isinstance(node, Struct) and isinstance(inner, Mapping):
             yield from insecure_values(node, inner, environment, field_key)
@@ -115,12 +115,12 @@ def wants_text(struct: Struct, path: Sequence[str]) -> bool:
     """Whether the field at ``path`` takes text verbatim (str, Secret, Path, string Literal)."""
     node: Node = struct
     for name in path:
-        node = node.inner if isinstance(node, Nullable) else node
+        node = non_null(node)
         field = node.field(name) if isinstance(node, Struct) else None
         if field is None:
             return False
         node = field.node
-    node = node.inner if isinstance(node, Nullable) else node
+    node = non_null(node)
     return not isinstance(node, Struct | TupleOf | Nullable) and node.text
 
 

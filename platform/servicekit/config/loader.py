@@ -24,7 +24,7 @@ from dynaconf import Dynaconf, DynaconfFormatError, DynaconfParseError
 
 from servicekit.config.convert import build, insecure_values, unknown_keys, wants_text
 from servicekit.config.errors import ConfigError, ConfigProblem
-from servicekit.config.schema import Nullable, Struct, describe
+from servicekit.config.schema import Struct, describe, non_null
 
 __all__ = ["SETTINGS_FILE", "load_settings"]
 
@@ -136,7 +136,7 @@ def _is_meta_variable(name: str) -> bool:
 
 def _has_insecure_defaults(struct: Struct) -> bool:
     for field in struct.fields:
-        node = field.node.inner if isinstance(field.node, Nullable) else field.node
+        node = non_null(field.node)
         if field.insecure is not None:
             return True
         if isinstance(node, Struct) and _has_insecure_defaults(node):

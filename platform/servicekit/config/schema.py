@@ -15,7 +15,17 @@ from typing import Annotated, Any, Literal, TypeAlias, Union, get_args, get_orig
 
 from servicekit.config.secret import InsecureDefault, Secret
 
-__all__ = ["Field", "Invalid", "Node", "Nullable", "Scalar", "Struct", "TupleOf", "describe"]
+__all__ = [
+    "Field",
+    "Invalid",
+    "Node",
+    "Nullable",
+    "Scalar",
+    "Struct",
+    "TupleOf",
+    "describe",
+    "non_null",
+]
 
 
 class Invalid(Exception):  # noqa: N818 - an outcome of one conversion, not an error to report
@@ -46,6 +56,11 @@ class Nullable:
     """``X | None``: an empty string (or no value) gives ``None``."""
 
     inner: Node
+
+
+def non_null(node: Node) -> Node:
+    """The node of ``X`` for ``X | None``; any other node as it is."""
+    return node.inner if isinstance(node, Nullable) else node
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,10 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-up: generate ## Run the whole stack locally (no cluster, no database server)
-	@services=$$(find services -mindepth 2 -maxdepth 2 -name __main__.py | sort); \
-	if [ -z "$$services" ]; then \
-	  echo "up: no service is implemented yet; the contracts are generated in gen/python and api/openapi"; \
-	fi
+up: generate ## Run the whole stack locally on SQLite (no cluster, no database server)
+	@mkdir -p .run
+	$(PYTHON) -m services.user migrate
+	@exec $(PYTHON) -m services.user serve
 
 install: $(STAMP) ## Create .venv and install the locked dependencies
 $(STAMP): requirements.lock pyproject.toml

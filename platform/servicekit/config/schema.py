@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-class Invalid(Exception):  # noqa: N818 - an outcome of one conversion, not an error to report
+class Invalid(Exception):  # an outcome of one conversion, not an error to report
     """A raw value does not fit its annotation; ``rule`` says why, without secret content."""
 
     def __init__(self, rule: str) -> None:

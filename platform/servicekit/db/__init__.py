@@ -1,0 +1,28 @@
+"""servicekit.db: a service's database (SQLAlchemy 2), its unit of work and its migrations.
+
+The wiring function builds one ``Database`` from ``DatabaseSettings`` and the gRPC thread
+pool size, hands it to the units of work of the use cases, registers ``database.ping`` as a
+readiness check and ``database.dispose`` as a shutdown step::
+
+    database = Database(settings.database, pool_size=settings.grpc.max_workers)
+
+``upgrade`` (alembic) runs as its own step, never from the serving process.
+"""
+
+from servicekit.db.engine import Database, DatabaseSettings, EngineOptions, build_engine
+from servicekit.db.migrations import current, downgrade, revision, upgrade
+from servicekit.db.uow import SqlAlchemyUnitOfWork, is_unique_violation, translate_error
+
+__all__ = [
+    "Database",
+    "DatabaseSettings",
+    "EngineOptions",
+    "SqlAlchemyUnitOfWork",
+    "build_engine",
+    "current",
+    "downgrade",
+    "is_unique_violation",
+    "revision",
+    "translate_error",
+    "upgrade",
+]

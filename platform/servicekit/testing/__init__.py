@@ -1,0 +1,1 @@
+"""Helpers for the tests of services: throw-away databases, signed test tokens."""

@@ -1,0 +1,89 @@
+"""Throw-away databases for integration tests, on PostgreSQL and on SQLite.
+
+``temporary_database`` gives a test (or a test module) a fresh, empty database and drops
+it afterwards; ``rolled_back_session`` isolates each test inside one database by rolling
+back an outer transaction, whatever the code under test commits.
+
+The PostgreSQL server is the one of ``TEST_POSTGRES_URL`` (default: the local server,
+user ``postgres``); the tests only create and drop their own databases on it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+from uuid import uuid4
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from servicekit.db.engine import EngineOptions, build_engine, database_url
+
+__all__ = ["DEFAULT_POSTGRES_URL", "DatabaseKind", "rolled_back_session", "temporary_database"]
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+DatabaseKind = Literal["postgresql", "sqlite"]
+
+
+@contextmanager
+def temporary_database(kind: DatabaseKind, directory: Path) -> Iterator[str]:
+    """Yield the SQLAlchemy URL of a new, empty database; drop it afterwards.
+
+    PostgreSQL: a database with a unique name on the ``TEST_POSTGRES_URL`` server, dropped
+    ``WITH (FORCE)`` even if connections are left open. SQLite: a file in ``directory``.
+    """
+    if kind == "postgresql":
+        with _postgresql_database() as url:
+            yield url
+    elif kind == "sqlite":
+        path = directory / f"test-{uuid4().hex[:12]}.db"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+    else:
+        raise ValueError(f"unknown database kind {kind!r}: 'postgresql' or 'sqlite'")
+
+
+@contextmanager
+def _postgresql_database() -> Iterator[str]:
+    server = database_url(os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    name = f"test_{uuid4().hex[:16]}"
+    engine = build_engine(server, EngineOptions(pool_size=None))
+    # CREATE and DROP DATABASE cannot run inside a transaction.
+    admin = engine.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def rolled_back_session(engine: Engine) -> Iterator[Session]:
+    """A session whose every commit is undone at the end of the ``with`` block.
+
+    The session runs on one connection inside an outer transaction; its own commits and
+    rollbacks become savepoints (``join_transaction_mode="create_savepoint"``), and the
+    outer transaction is rolled back at the end, so tests that commit stay isolated.
+    """
+    with engine.connect() as connection:
+        outer = connection.begin()
+        session = Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+        try:
+            yield session
+        finally:
+            session.close()
+            outer.rollback()

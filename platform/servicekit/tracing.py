@@ -1,0 +1,54 @@
+"""OpenTelemetry tracing: a tracer provider per service, exporting over OTLP when told to.
+
+``configure_tracing`` builds a ``TracerProvider`` that the wiring hands to whatever makes
+spans (the gRPC server and client interceptors). It is deliberately *not* installed as the
+global provider: the global can be set only once per process, which tests and embedders
+cannot live with, and an explicit collaborator is easier to follow.
+
+With no endpoint the provider still creates spans, so trace ids reach the logs and are
+propagated to the services this one calls, but nothing is exported and nothing complains.
+With an endpoint, finished spans are batched to an OTLP/gRPC collector:
+``http://collector:4317`` for plain text, ``https://...`` for TLS; the standard
+``OTEL_EXPORTER_OTLP_*`` variables (headers, certificates, timeout) still apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+__all__ = ["TracingSettings", "configure_tracing"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TracingSettings:
+    """Where spans go and how many of the traces started here are kept.
+
+    ``sample_ratio`` applies to traces that begin in this service; a caller's decision
+    (the sampled flag of an incoming ``traceparent``) is always followed, so a trace is
+    either whole or absent.
+    """
+
+    otlp_endpoint: str = ""
+    sample_ratio: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.sample_ratio <= 1.0:
+            raise ValueError(f"sample_ratio must be between 0 and 1, got {self.sample_ratio}")
+
+
+def configure_tracing(settings: TracingSettings, *, service: str) -> TracerProvider:
+    """A provider for ``service``; call its ``shutdown()`` on stop to flush pending spans."""
+    provider = TracerProvider(
+        resource=Resource.create({SERVICE_NAME: service}),
+        sampler=ParentBased(TraceIdRatioBased(settings.sample_ratio)),
+    )
+    if settings.otlp_endpoint:
+        exporter = OTLPSpanExporter(endpoint=settings.otlp_endpoint)
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider

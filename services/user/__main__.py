@@ -1,0 +1,58 @@
+"""``python -m services.user serve | migrate | create-admin``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from servicekit.config import ConfigError
+from services.user.app import create_admin, migrate, serve
+from services.user.settings import load
+
+PASSWORD_ENV = "USER_ADMIN_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load(env_file=args.env_file)
+    except ConfigError as exc:
+        print(f"user: invalid settings\n{exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return serve(settings, workers=args.workers)
+    if args.command == "migrate":
+        migrate(settings, revision=args.revision, down=args.down)
+        return 0
+    password = os.environ.get(PASSWORD_ENV) or getpass.getpass("Password for the admin: ")
+    return create_admin(
+        settings, email=args.email, display_name=args.display_name, password=password
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m services.user", description=__doc__)
+    parser.add_argument("--env-file", type=Path, help="a dotenv file of USER_* variables")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve gRPC until SIGTERM or SIGINT")
+    serve.add_argument(
+        "--workers", type=int, default=None, help="processes sharing the port (SO_REUSEPORT)"
+    )
+    migrate = commands.add_parser("migrate", help="apply the database migrations")
+    migrate.add_argument("--revision", default=None, help="target revision (default: head)")
+    migrate.add_argument("--down", action="store_true", help="downgrade to --revision instead")
+    admin = commands.add_parser(
+        "create-admin",
+        help=f"create the first admin, or promote a user (password from ${PASSWORD_ENV})",
+    )
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--display-name", default="Administrator")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""The one wiring function of the User Service: settings in, a ready gRPC server out.
+
+Nothing is built at import time. ``serve`` runs one process, or ``workers`` processes that
+share the port (each builds its own server, pools and metrics endpoint after it starts).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import protovalidate
+import structlog
+
+from acme.user.v1 import user_service_pb2, user_service_pb2_grpc
+from servicekit.auth import AccessPolicies, TokenVerifier
+from servicekit.db import Database, downgrade, upgrade
+from servicekit.errors import InvalidArgument
+from servicekit.grpc import (
+    ErrorMappingInterceptor,
+    GrpcServer,
+    HealthReporter,
+    Registration,
+    build_server,
+    default_interceptors,
+    run_until_signalled,
+    run_workers,
+)
+from servicekit.grpc.interceptors.auth import AccessPolicyInterceptor, AuthenticationInterceptor
+from servicekit.grpc.interceptors.metrics import MetricsInterceptor
+from servicekit.grpc.interceptors.request_context import RequestContextInterceptor
+from servicekit.grpc.interceptors.tracing import TracingInterceptor
+from servicekit.grpc.interceptors.validation import ValidationInterceptor, validate_request
+from servicekit.logging import configure_logging
+from servicekit.metrics import GrpcServerMetrics, new_registry, start_metrics_server
+from servicekit.tracing import configure_tracing
+from services.user.handlers import UserServiceHandlers, contract_page_limits
+from services.user.models import MIGRATIONS_DIR
+from services.user.passwords import Passwords
+from services.user.service import UserService
+from services.user.settings import UserSettings
+from services.user.unit_of_work import SqlAlchemyUserUnitOfWork
+
+__all__ = ["SERVICE_NAME", "create_admin", "create_server", "migrate", "serve"]
+
+SERVICE_NAME = "user"
+_USER_SERVICE = user_service_pb2.DESCRIPTOR.services_by_name["UserService"]
+
+_log = structlog.get_logger("services.user")
+
+
+def create_server(
+    settings: UserSettings, *, worker_index: int = 0, reuse_port: bool = False
+) -> GrpcServer:
+    """Build the server and everything it stands on; ``start()`` it, ``stop()`` closes all.
+
+    ``reuse_port`` lets several worker processes bind the same port (SO_REUSEPORT).
+    """
+    database = Database(settings.database, pool_size=settings.grpc.max_workers)
+    tracer_provider = configure_tracing(settings.tracing, service=SERVICE_NAME)
+    registry = new_registry()
+    metrics_port, stop_metrics = start_metrics_server(
+        settings.metrics, registry, worker_index=worker_index
+    )
+    interceptors = default_interceptors(
+        request_context=RequestContextInterceptor(),
+        tracing=TracingInterceptor(tracer_provider),
+        metrics=MetricsInterceptor(GrpcServerMetrics(registry)),
+        error_mapping=ErrorMappingInterceptor(),
+        authentication=AuthenticationInterceptor(TokenVerifier.from_settings(settings.auth)),
+        access_policy=AccessPolicyInterceptor(AccessPolicies.from_services(_USER_SERVICE)),
+        validation=ValidationInterceptor(),
+    )
+    server = build_server(
+        settings.grpc,
+        registrations=[
+            Registration(
+                user_service_pb2_grpc.add_UserServiceServicer_to_server,
+                UserServiceHandlers(_user_service(settings, database)),
+                _USER_SERVICE.full_name,
+            )
+        ],
+        interceptors=interceptors,
+        health=HealthReporter({"database": database.ping}),
+        reuse_port=reuse_port,
+    )
+    # Run in reverse order at stop, after the drain: pools, then metrics, then spans.
+    server.add_on_stop(tracer_provider.shutdown)
+    server.add_on_stop(stop_metrics)
+    server.add_on_stop(database.dispose)
+    _log.info(
+        "user service built",
+        address=f"{settings.grpc.host}:{server.port}",
+        database=database.url,
+        metrics=_metrics_url(settings, metrics_port),
+        worker=worker_index,
+    )
+    return server
+
+
+def serve(settings: UserSettings, *, workers: int | None = None) -> int:
+    """Serve until SIGTERM or SIGINT; exit code 0 after a clean drain."""
+    configure_logging(settings.logging, service=SERVICE_NAME)
+    count = settings.grpc.workers if workers is None else workers
+    return run_workers(count, functools.partial(_serve_worker, settings, count))
+
+
+def _serve_worker(settings: UserSettings, count: int, worker_index: int) -> int:
+    configure_logging(settings.logging, service=SERVICE_NAME)
+    server = create_server(settings, worker_index=worker_index, reuse_port=count > 1)
+    return run_until_signalled(server, settings.grpc.grace_seconds)
+
+
+def migrate(settings: UserSettings, *, revision: str | None = None, down: bool = False) -> None:
+    """Apply the migrations up to ``revision`` (head), or down to it."""
+    configure_logging(settings.logging, service=SERVICE_NAME)
+    if down:
+        downgrade(settings.database.url, MIGRATIONS_DIR, revision or "base")
+    else:
+        upgrade(settings.database.url, MIGRATIONS_DIR, revision or "head")
+    _log.info("migrated", revision=revision or ("base" if down else "head"))
+
+
+def create_admin(settings: UserSettings, *, email: str, display_name: str, password: str) -> int:
+    """Create the first admin, or promote an existing user; the contract's rules apply."""
+    configure_logging(settings.logging, service=SERVICE_NAME)
+    request = user_service_pb2.CreateUserRequest(
+        email=email, display_name=display_name, password=password
+    )
+    try:
+        validate_request(protovalidate.Validator(), request)
+    except InvalidArgument as exc:
+        for violation in exc.violations:
+            _log.error("invalid admin", field=violation.field, rule=violation.rule)
+        return 2
+    database = Database(settings.database, pool_size=1)
+    try:
+        user = _user_service(settings, database).bootstrap_admin(
+            email=email, display_name=display_name, password=password
+        )
+    finally:
+        database.dispose()
+    _log.info("admin ready", user_id=user.id, email=user.email)
+    return 0
+
+
+def _user_service(settings: UserSettings, database: Database) -> UserService:
+    return UserService(
+        unit_of_work=lambda: SqlAlchemyUserUnitOfWork(database),
+        passwords=Passwords.from_settings(settings.passwords),
+        page_limits=contract_page_limits(),
+    )
+
+
+def _metrics_url(settings: UserSettings, port: int | None) -> str | None:
+    return None if port is None else f"http://{settings.metrics.host}:{port}/metrics"

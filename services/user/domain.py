@@ -1,0 +1,219 @@
+"""Users, their roles and the rules about changing them; free of any transport or storage.
+
+Everything here is a plain value: the use cases build new ``User`` states with
+:meth:`User.changed` and hand them to a repository, which decides nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from servicekit.errors import (
+    AlreadyExists,
+    Conflict,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
+
+__all__ = [
+    "IMMUTABLE_PATHS",
+    "MUTABLE_PATHS",
+    "Actor",
+    "EmailTaken",
+    "ImmutableField",
+    "InvalidCredentials",
+    "Role",
+    "RoleChangeForbidden",
+    "StaleEtag",
+    "UnknownField",
+    "User",
+    "UserChanges",
+    "UserNotFound",
+    "email_key",
+    "required_value",
+    "storable_text",
+    "update_paths",
+]
+
+MUTABLE_PATHS = frozenset({"display_name", "email", "roles"})
+"""Update-mask paths a caller may name."""
+
+IMMUTABLE_PATHS = frozenset({"id", "create_time", "update_time", "etag"})
+"""Fields of the resource that exist but only the server sets."""
+
+
+class Role(enum.Enum):
+    """A grant beyond a user's own resources; values are the access-token role names."""
+
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+
+    @classmethod
+    def parse_known(cls, names: Iterable[str]) -> frozenset[Role]:
+        """The roles among ``names`` that this service knows; others grant nothing here."""
+        known = {role.value: role for role in cls}
+        return frozenset(known[name] for name in names if name in known)
+
+
+def email_key(email: str) -> str:
+    """The form under which emails are unique: full-width ``A@X`` and ``a@x`` are one key.
+
+    NFKC, case folding, NFKC again (close to Unicode's ``NFKC_Casefold``): compatibility
+    forms and letter case stop mattering, while the user's own spelling is kept for display.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email).casefold())
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Actor:
+    """Who asks for a use case, as far as the rules care; built from the call's principal."""
+
+    subject: str = ""
+    roles: frozenset[Role] = frozenset()
+    is_service: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        return Role.ADMIN in self.roles
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UserChanges:
+    """New values of an update; only the ones named by the update mask are applied."""
+
+    email: str = ""
+    display_name: str = ""
+    roles: frozenset[Role] = frozenset()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class User:
+    """A person who can sign in. ``version`` grows by one with every change."""
+
+    id: str
+    email: str
+    email_key: str
+    display_name: str
+    roles: frozenset[Role]
+    password_hash: str = dataclasses.field(repr=False)
+    create_time: datetime
+    update_time: datetime
+    delete_time: datetime | None = None
+    version: int = 1
+
+    @property
+    def etag(self) -> str:
+        """An opaque tag of this state: it changes whenever ``version`` does."""
+        digest = hashlib.blake2b(f"{self.id}:{self.version}".encode(), digest_size=8)
+        return digest.hexdigest()
+
+    def changed(self, changes: UserChanges, paths: frozenset[str], now: datetime) -> User:
+        """This user with the fields in ``paths`` taken from ``changes``, one version on.
+
+        Returns ``self`` untouched when nothing would differ, so no-op updates keep the etag.
+        """
+        email = changes.email if "email" in paths else self.email
+        name = changes.display_name if "display_name" in paths else self.display_name
+        roles = changes.roles if "roles" in paths else self.roles
+        if (email, name, roles) == (self.email, self.display_name, self.roles):
+            return self
+        return dataclasses.replace(
+            self,
+            email=email,
+            email_key=email_key(email),
+            display_name=name,
+            roles=roles,
+            update_time=now,
+            version=self.version + 1,
+        )
+
+
+def update_paths(paths: Iterable[str]) -> frozenset[str]:
+    """The update mask as a set, or the error naming the first path nobody may change."""
+    chosen = list(paths)
+    for path in chosen:
+        if path in IMMUTABLE_PATHS:
+            raise ImmutableField(path)
+        if path not in MUTABLE_PATHS:
+            raise UnknownField(path)
+    if not chosen:
+        raise InvalidArgument.for_field("update_mask", "required", "name at least one field")
+    return frozenset(chosen)
+
+
+def required_value(path: str, value: str) -> None:
+    """A mask path naming a text field sets it: an empty value would erase a required field."""
+    if not value:
+        raise InvalidArgument.for_field(f"user.{path}", "required", "must not be empty")
+    storable_text(f"user.{path}", value)
+
+
+def storable_text(field: str, value: str) -> None:
+    """Refuse NUL characters: valid in protobuf strings, they cannot be stored as text
+    (PostgreSQL refuses them) and no name or email needs one."""
+    if "\x00" in value:
+        raise InvalidArgument.for_field(field, "string.no_nul", "must not contain NUL characters")
+
+
+class UserNotFound(NotFound):
+    """No live user has this id (a deleted user is not found either)."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"user {user_id!r} not found")
+
+
+class EmailTaken(AlreadyExists):
+    """Another live user has the same email, compared by :func:`email_key`."""
+
+    def __init__(self) -> None:
+        super().__init__("a user with this email exists already")
+
+
+class StaleEtag(Conflict):
+    """The user changed since the caller read it: re-read, then retry."""
+
+    def __init__(self) -> None:
+        super().__init__("the user has changed since it was read (stale etag); read it again")
+
+
+class InvalidCredentials(Unauthenticated):
+    """One error for an unknown email and a wrong password, so neither is revealed."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid credentials")
+
+
+class RoleChangeForbidden(PermissionDenied):
+    """A caller without the admin role named ``roles`` in an update mask."""
+
+    def __init__(self) -> None:
+        super().__init__("only an admin may change roles")
+
+
+class UnknownField(InvalidArgument):
+    """An update-mask path that names no field of a user."""
+
+    def __init__(self, path: str) -> None:
+        message = f"unknown field {path!r}; use display_name, email or roles"
+        super().__init__(f"update_mask: {message}", _mask_violation("unknown_path", message))
+
+
+class ImmutableField(InvalidArgument):
+    """An update-mask path that names a field only the server sets."""
+
+    def __init__(self, path: str) -> None:
+        message = f"field {path!r} cannot be changed"
+        super().__init__(f"update_mask: {message}", _mask_violation("immutable_path", message))
+
+
+def _mask_violation(rule: str, message: str) -> tuple[FieldViolation, ...]:
+    return (FieldViolation(field="update_mask", rule=f"update_mask.{rule}", message=message),)

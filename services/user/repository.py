@@ -1,0 +1,244 @@
+"""Where users are kept: the interface, its SQLAlchemy implementation and an in-memory fake.
+
+Both implementations pass one contract test suite. Repositories never commit: the use
+case's unit of work does. Soft-deleted users are invisible to every read.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, Row, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from servicekit.db import is_unique_violation
+from services.user.domain import EmailTaken, Role, StaleEtag, User, UserNotFound
+from services.user.models import EMAIL_INDEX, users
+from services.user.pagination import Position, UserFilter
+
+__all__ = ["FakeUserRepository", "SqlAlchemyUserRepository", "UserRepository"]
+
+
+class UserRepository(abc.ABC):
+    """The storage operations the use cases need, and nothing else."""
+
+    @abc.abstractmethod
+    def add(self, user: User) -> None:
+        """Store a new user; ``EmailTaken`` when a live user has the same email key."""
+
+    @abc.abstractmethod
+    def get(self, user_id: str) -> User | None:
+        """The live user with this id, if any."""
+
+    @abc.abstractmethod
+    def get_by_email_key(self, email_key: str) -> User | None:
+        """The live user whose email has this key, if any."""
+
+    @abc.abstractmethod
+    def list_page(self, filter_: UserFilter, *, after: Position | None, limit: int) -> list[User]:
+        """Up to ``limit`` live users matching ``filter_`` in (create_time, id) order,
+        starting after ``after``."""
+
+    @abc.abstractmethod
+    def update(self, user: User, *, expected_version: int) -> None:
+        """Write ``user``'s state over the row still at ``expected_version``.
+
+        ``StaleEtag`` when it moved on meanwhile, ``UserNotFound`` when it is gone,
+        ``EmailTaken`` when the new email is another live user's.
+        """
+
+    @abc.abstractmethod
+    def soft_delete(self, user_id: str, *, expected_version: int | None, when: datetime) -> None:
+        """Mark the user deleted (and free its email); errors as for :meth:`update`."""
+
+    @abc.abstractmethod
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Replace the hash (a rehash with new costs): invisible, so the etag stays."""
+
+
+class SqlAlchemyUserRepository(UserRepository):
+    """Users in the ``users`` table, through SQLAlchemy Core statements on a session.
+
+    Writes that can break the unique email run in a savepoint: a conflict leaves the
+    session usable (as the fake is), and PostgreSQL's transaction is not aborted.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, user: User) -> None:
+        self._write_unique(insert(users).values(**_to_row(user)))
+
+    def get(self, user_id: str) -> User | None:
+        return self._one(users.c.id == user_id)
+
+    def get_by_email_key(self, email_key: str) -> User | None:
+        return self._one(users.c.email_key == email_key)
+
+    def list_page(self, filter_: UserFilter, *, after: Position | None, limit: int) -> list[User]:
+        conditions: list[ColumnElement[bool]] = [users.c.delete_time.is_(None)]
+        if filter_.email_key is not None:
+            conditions.append(users.c.email_key == filter_.email_key)
+        if filter_.role is not None:
+            conditions.append(users.c.roles.contains(_roles_text([filter_.role])))
+        if after is not None:
+            key = tuple_(users.c.create_time, users.c.id)
+            conditions.append(key > tuple_(after.create_time, after.id))
+        statement = (
+            select(users).where(*conditions).order_by(users.c.create_time, users.c.id).limit(limit)
+        )
+        return [_to_user(row) for row in self._session.execute(statement)]
+
+    def update(self, user: User, *, expected_version: int) -> None:
+        values = _to_row(user)
+        del values["id"], values["create_time"], values["delete_time"]
+        statement = update(users).where(*_live_at(user.id, expected_version)).values(**values)
+        if self._write_unique(statement) == 0:
+            self._raise_missing_or_stale(user.id)
+
+    def soft_delete(self, user_id: str, *, expected_version: int | None, when: datetime) -> None:
+        statement = (
+            update(users)
+            .where(*_live_at(user_id, expected_version))
+            .values(delete_time=when, version=users.c.version + 1)
+        )
+        if _rowcount(self._session.execute(statement)) == 0:
+            self._raise_missing_or_stale(user_id)
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        statement = update(users).where(users.c.id == user_id).values(password_hash=password_hash)
+        self._session.execute(statement)
+
+    def _one(self, condition: ColumnElement[bool]) -> User | None:
+        statement = select(users).where(condition, users.c.delete_time.is_(None))
+        row = self._session.execute(statement).first()
+        return None if row is None else _to_user(row)
+
+    def _write_unique(self, statement: Any) -> int:
+        try:
+            with self._session.begin_nested():
+                return _rowcount(self._session.execute(statement))
+        except IntegrityError as exc:
+            if is_unique_violation(exc, EMAIL_INDEX):
+                raise EmailTaken from exc
+            raise
+
+    def _raise_missing_or_stale(self, user_id: str) -> None:
+        if self.get(user_id) is None:
+            raise UserNotFound(user_id)
+        raise StaleEtag
+
+
+class FakeUserRepository(UserRepository):
+    """Users in a dict, with the same rules as the database (unique live email keys)."""
+
+    def __init__(self, users_: Iterable[User] = ()) -> None:
+        self.rows: dict[str, User] = {user.id: user for user in users_}
+
+    def add(self, user: User) -> None:
+        if user.id in self.rows:
+            raise ValueError(f"duplicate id {user.id}")
+        self._check_email_free(user)
+        self.rows[user.id] = user
+
+    def get(self, user_id: str) -> User | None:
+        user = self.rows.get(user_id)
+        return user if user is not None and user.delete_time is None else None
+
+    def get_by_email_key(self, email_key: str) -> User | None:
+        return next((u for u in self._live() if u.email_key == email_key), None)
+
+    def list_page(self, filter_: UserFilter, *, after: Position | None, limit: int) -> list[User]:
+        chosen = sorted(
+            (u for u in self._live() if _matches(u, filter_, after)),
+            key=lambda u: (u.create_time, u.id),
+        )
+        return chosen[:limit]
+
+    def update(self, user: User, *, expected_version: int) -> None:
+        self._current(user.id, expected_version)
+        self._check_email_free(user)
+        self.rows[user.id] = user
+
+    def soft_delete(self, user_id: str, *, expected_version: int | None, when: datetime) -> None:
+        user = self._current(user_id, expected_version)
+        self.rows[user_id] = dataclasses.replace(user, delete_time=when, version=user.version + 1)
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        user = self.rows[user_id]
+        self.rows[user_id] = dataclasses.replace(user, password_hash=password_hash)
+
+    def _live(self) -> list[User]:
+        return [user for user in self.rows.values() if user.delete_time is None]
+
+    def _current(self, user_id: str, expected_version: int | None) -> User:
+        user = self.get(user_id)
+        if user is None:
+            raise UserNotFound(user_id)
+        if expected_version is not None and user.version != expected_version:
+            raise StaleEtag
+        return user
+
+    def _check_email_free(self, user: User) -> None:
+        holder = self.get_by_email_key(user.email_key)
+        if holder is not None and holder.id != user.id:
+            raise EmailTaken
+
+
+def _matches(user: User, filter_: UserFilter, after: Position | None) -> bool:
+    if filter_.email_key is not None and user.email_key != filter_.email_key:
+        return False
+    if filter_.role is not None and filter_.role not in user.roles:
+        return False
+    return after is None or (user.create_time, user.id) > (after.create_time, after.id)
+
+
+def _live_at(user_id: str, expected_version: int | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [users.c.id == user_id, users.c.delete_time.is_(None)]
+    if expected_version is not None:
+        conditions.append(users.c.version == expected_version)
+    return conditions
+
+
+def _rowcount(result: object) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
+def _roles_text(roles: Iterable[Role]) -> str:
+    names = sorted(role.value for role in roles)
+    return f",{','.join(names)}," if names else ""
+
+
+def _to_row(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "email_key": user.email_key,
+        "display_name": user.display_name,
+        "roles": _roles_text(user.roles),
+        "password_hash": user.password_hash,
+        "create_time": user.create_time,
+        "update_time": user.update_time,
+        "delete_time": user.delete_time,
+        "version": user.version,
+    }
+
+
+def _to_user(row: Row[Any]) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        email_key=row.email_key,
+        display_name=row.display_name,
+        roles=Role.parse_known(name for name in row.roles.split(",") if name),
+        password_hash=row.password_hash,
+        create_time=row.create_time,
+        update_time=row.update_time,
+        delete_time=row.delete_time,
+        version=row.version,
+    )

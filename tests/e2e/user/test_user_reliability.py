@@ -1,0 +1,216 @@
+"""Faults a running User Service must survive: a database outage, and SIGTERM under load.
+
+The database outage is a TCP proxy between the server and PostgreSQL that the test cuts
+(the shared PostgreSQL server itself is never stopped). SIGTERM goes to a real
+``python -m services.user serve`` process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2
+from sqlalchemy.engine import make_url
+
+from acme.user.v1 import user_service_pb2 as pb
+from acme.user.v1.user_service_pb2_grpc import UserServiceStub
+from servicekit.db import upgrade
+from servicekit.testing.databases import temporary_database
+from servicekit.testing.proxy import TcpProxy
+from servicekit.testing.tokens import TestIssuer
+from services.user.app import create_server
+from services.user.models import MIGRATIONS_DIR
+from tests.e2e.user._support import FAST_PASSWORDS, PASSWORD, UserApi, unique_email, user_settings
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+REPO = Path(__file__).resolve().parents[3]
+
+
+def eventually(condition: Callable[[], bool], within: float = 15.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+@pytest.fixture
+def proxied_api(tmp_path: Path) -> Iterator[tuple[UserApi, TcpProxy]]:
+    """A server whose PostgreSQL connections all go through a proxy the test controls."""
+    issuer = TestIssuer(tmp_path)
+    with temporary_database("postgresql", tmp_path) as url:
+        upgrade(url, MIGRATIONS_DIR)
+        target = make_url(url)
+        with TcpProxy(target.host or "127.0.0.1", target.port or 5432) as proxy:
+            proxied = target.set(host="127.0.0.1", port=proxy.port)
+            settings = user_settings(
+                proxied.render_as_string(hide_password=False),
+                issuer.jwks_file,
+                USER_DATABASE__POOL_TIMEOUT_SECONDS="1",
+                USER_DATABASE__CONNECT_TIMEOUT_SECONDS="1",
+            )
+            server = create_server(settings)
+            server.start()
+            channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+            try:
+                yield (
+                    UserApi(server=server, channel=channel, issuer=issuer, database_url=url),
+                    proxy,
+                )
+            finally:
+                channel.close()
+                server.stop(0)
+
+
+def test_a_database_outage_is_unavailable_and_not_serving_then_heals_by_itself(
+    proxied_api: tuple[UserApi, TcpProxy],
+) -> None:
+    api, proxy = proxied_api
+    me = api.create()
+    read = pb.GetUserRequest(id=me.id)
+
+    proxy.cut()
+    with pytest.raises(grpc.RpcError) as call:
+        api.stub.GetUser(read, metadata=api.as_user(me), timeout=20)
+    went_down = eventually(lambda: api.health() == NOT_SERVING)
+    proxy.restore()
+    came_back = eventually(lambda: api.health() == SERVING)
+    after = api.stub.GetUser(read, metadata=api.as_user(me), timeout=20)
+
+    assert call.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "database" in call.value.details()
+    assert went_down
+    assert came_back
+    assert after.user.id == me.id
+
+
+@dataclass
+class ServeProcess:
+    process: subprocess.Popen[str]
+    address: str
+    metrics_url: str
+    log: list[dict[str, Any]]
+
+
+def _read_log(stream: IO[str], log: list[dict[str, Any]], ready: threading.Event) -> None:
+    for line in stream:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        log.append(record)
+        if record.get("event") == "grpc server started":
+            ready.set()
+
+
+@pytest.fixture
+def serve_process(tmp_path: Path) -> Iterator[ServeProcess]:
+    """``python -m services.user serve`` on a free port, with slow (real-cost) hashing."""
+    issuer = TestIssuer(tmp_path)
+    with temporary_database("sqlite", tmp_path) as url:
+        upgrade(url, MIGRATIONS_DIR)
+        env = {
+            **os.environ,
+            **FAST_PASSWORDS,
+            "USER_DATABASE__URL": url,
+            "USER_GRPC__PORT": "0",
+            "USER_GRPC__GRACE_SECONDS": "20",
+            "USER_METRICS__PORT": "0",
+            "USER_AUTH__JWKS_FILE": str(issuer.jwks_file),
+            "USER_LOGGING__FORMAT": "json",
+            # Hashing slow enough that the calls are surely in flight when SIGTERM lands.
+            "USER_PASSWORDS__TIME_COST": "24",
+            "USER_PASSWORDS__MEMORY_COST_KIB": "16384",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.user", "serve"],
+            cwd=REPO,
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        log: list[dict[str, Any]] = []
+        ready = threading.Event()
+        assert process.stderr is not None
+        reader = threading.Thread(target=_read_log, args=(process.stderr, log, ready), daemon=True)
+        reader.start()
+        try:
+            assert ready.wait(30), f"the server did not start: {log}"
+            built = next(record for record in log if record.get("event") == "user service built")
+            yield ServeProcess(process, built["address"], built["metrics"], log)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(10)
+            reader.join(5)
+
+
+def _started(metrics_url: str, method: str) -> float:
+    with urllib.request.urlopen(metrics_url, timeout=5) as reply:  # noqa: S310 - a local URL
+        text = reply.read().decode()
+    prefix = "grpc_server_started_total{"
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(prefix) and f'grpc_method="{method}"' in line
+    )
+
+
+def test_sigterm_under_load_finishes_every_accepted_call_and_exits_0(
+    serve_process: ServeProcess,
+) -> None:
+    channel = grpc.insecure_channel(serve_process.address)
+    stub = UserServiceStub(channel)
+    in_flight = 4
+
+    def register(index: int) -> grpc.StatusCode:
+        request = pb.CreateUserRequest(
+            email=unique_email(f"drain{index}"), display_name="Drain", password=PASSWORD
+        )
+        try:
+            stub.CreateUser(request, timeout=60)
+        except grpc.RpcError as error:
+            code: grpc.StatusCode = error.code()
+            return code
+        return grpc.StatusCode.OK
+
+    with ThreadPoolExecutor(in_flight) as pool:
+        calls = [pool.submit(register, index) for index in range(in_flight)]
+        assert eventually(lambda: _started(serve_process.metrics_url, "CreateUser") >= in_flight)
+        serve_process.process.send_signal(signal.SIGTERM)
+        codes = [call.result(timeout=60) for call in calls]
+    exit_code = serve_process.process.wait(60)
+    with pytest.raises(grpc.RpcError) as after:
+        stub.CreateUser(pb.CreateUserRequest(), timeout=5)
+    channel.close()
+
+    assert codes == [grpc.StatusCode.OK] * in_flight
+    assert exit_code == 0
+    assert after.value.code() == grpc.StatusCode.UNAVAILABLE
+    events = [record.get("event") for record in serve_process.log]
+    assert "grpc server stopped" in events
+    # The calls were in flight when the signal came: they finished during the drain.
+    after_signal = events[events.index("stop signal received") :]
+    drained = [
+        record
+        for record in serve_process.log[len(events) - len(after_signal) :]
+        if record.get("event") == "rpc" and record.get("method", "").endswith("/CreateUser")
+    ]
+    assert [record["code"] for record in drained] == ["OK"] * in_flight

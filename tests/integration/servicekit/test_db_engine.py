@@ -1,0 +1,147 @@
+"""servicekit.db.Database: settings, SQLite set-up, and every wait bounded by a timeout."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import QueuePool
+
+from servicekit.config import Secret
+from servicekit.db import Database, DatabaseSettings, SqlAlchemyUnitOfWork
+from servicekit.errors import DeadlineExceeded, Unavailable
+from servicekit.testing.proxy import TcpProxy
+
+OpenDatabase = Callable[..., Database]
+
+
+def select_one(database: Database) -> int:
+    with SqlAlchemyUnitOfWork(database) as uow:
+        value: int = uow.session.execute(text("SELECT 1")).scalar_one()
+        return value
+
+
+def select_twice_cutting_between(database: Database, proxy: TcpProxy) -> None:
+    """The connection is dropped in the middle of a transaction."""
+    with SqlAlchemyUnitOfWork(database) as uow:
+        uow.session.execute(text("SELECT 1"))
+        proxy.cut()
+        uow.session.execute(text("SELECT 1"))
+
+
+def test_a_plain_postgresql_url_is_served_by_psycopg_and_logged_without_password() -> None:
+    settings = DatabaseSettings(url=Secret("postgresql://app:s3cret@db.internal:5432/users"))
+    database = Database(settings, pool_size=4)
+
+    assert database.engine.dialect.driver == "psycopg"
+    assert database.url == "postgresql+psycopg://app:***@db.internal:5432/users"
+    assert "s3cret" not in repr(database)
+    database.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://app@db/users", "unsupported database 'mysql'"),
+        ("postgresql+psycopg2://app:s3cret@db/users", "unsupported database"),
+        ("not a url", "cannot be parsed"),
+    ],
+)
+def test_settings_refuse_a_database_that_is_not_supported(url: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as raised:
+        DatabaseSettings(url=Secret(url))
+    assert "s3cret" not in str(raised.value)
+
+
+def test_the_settings_pool_size_wins_over_the_thread_pool_size(tmp_path: Path) -> None:
+    settings = DatabaseSettings(url=Secret(f"sqlite:///{tmp_path}/a.db"), pool_size=3)
+    database = Database(settings, pool_size=16)
+
+    pool = database.engine.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.size() == 3
+    database.dispose()
+
+
+def test_sqlite_creates_its_folder_and_runs_in_wal_mode_with_foreign_keys(
+    tmp_path: Path, open_database: OpenDatabase
+) -> None:
+    path = tmp_path / "var" / "data" / "user.db"
+    database = open_database(f"sqlite:///{path}")
+
+    with SqlAlchemyUnitOfWork(database) as uow:
+        journal = uow.session.execute(text("PRAGMA journal_mode")).scalar_one()
+        foreign_keys = uow.session.execute(text("PRAGMA foreign_keys")).scalar_one()
+        busy = uow.session.execute(text("PRAGMA busy_timeout")).scalar_one()
+
+    assert path.is_file()
+    assert (journal, foreign_keys, busy) == ("wal", 1, 5000)
+    assert database.ping()
+
+
+def test_an_sqlite_file_that_cannot_be_opened_is_unavailable(
+    tmp_path: Path, open_database: OpenDatabase
+) -> None:
+    (tmp_path / "a-folder").mkdir()
+    database = open_database(f"sqlite:///{tmp_path / 'a-folder'}")
+
+    assert not database.ping()
+    with pytest.raises(Unavailable) as raised:
+        select_one(database)
+    cause = raised.value.__cause__
+    assert isinstance(cause, DBAPIError)
+    assert isinstance(cause.orig, sqlite3.OperationalError)
+
+
+def test_waiting_longer_than_the_pool_timeout_is_unavailable(
+    empty_database_url: str, open_database: OpenDatabase
+) -> None:
+    database = open_database(empty_database_url, pool_size=1, pool_timeout_seconds=0.2)
+    with SqlAlchemyUnitOfWork(database) as holder:
+        holder.session.execute(text("SELECT 1"))
+        started = time.monotonic()
+        with pytest.raises(Unavailable, match="database unavailable"):
+            select_one(database)
+        assert time.monotonic() - started < 1.0
+        assert database.ping()  # a busy pool is not an unhealthy database
+    assert select_one(database) == 1
+
+
+def test_a_statement_over_the_timeout_is_deadline_exceeded(
+    postgresql_url: str, open_database: OpenDatabase
+) -> None:
+    database = open_database(postgresql_url, statement_timeout_ms=200)
+
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceeded), SqlAlchemyUnitOfWork(database) as uow:
+        uow.session.execute(text("SELECT pg_sleep(3)"))
+
+    assert time.monotonic() - started < 2.0
+    assert select_one(database) == 1  # the connection is still good
+
+
+def test_a_lost_database_is_unavailable_at_once_and_comes_back_without_restart(
+    postgresql_url: str, open_database: OpenDatabase
+) -> None:
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        url = make_url(postgresql_url).set(host="127.0.0.1", port=proxy.port)
+        database = open_database(url.render_as_string(hide_password=False), pool_size=2)
+        assert select_one(database) == 1  # a live connection waits in the pool
+
+        started = time.monotonic()
+        with pytest.raises(Unavailable, match="database unavailable"):
+            select_twice_cutting_between(database, proxy)
+        with pytest.raises(Unavailable, match="database unavailable"):
+            select_one(database)  # no new connection can be made
+        assert not database.ping()
+        assert time.monotonic() - started < 3.0
+
+        proxy.restore()
+        assert database.ping()
+        assert select_one(database) == 1

@@ -12,7 +12,7 @@ BASE ?= main
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help up install lock thirdparty generate check-generated format lint breaking \
-        style test test-python bench clean
+        style test test-python bench bench-services clean
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -69,6 +69,9 @@ test: lint breaking check-generated style test-python ## Every check and every t
 
 bench: thirdparty ## Time `make generate` and `make lint breaking`
 	@$(PYTHON) bench/contracts.py
+
+bench-services: thirdparty ## Load the gRPC services: req/s, latency, CPU per call, ratios R1 R3 R6
+	@$(PYTHON) bench/services.py $(BENCH_ARGS)
 
 clean: ## Remove caches and materialised third-party protos (keeps .venv)
 	rm -rf .thirdparty .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

@@ -1,0 +1,119 @@
+"""R3's database path: the user service's GetUser on PostgreSQL, then one read alone.
+
+A throw-away database (servicekit.testing.databases) is migrated with the service's own
+`migrate` command and seeded through its public CreateUser RPC; the service then serves
+GetUser of one seeded user to the owner's token. The read alone is psycopg 3
+`SELECT * FROM users WHERE id = %s` in a loop on the server's core. Both report the CPU
+the PostgreSQL backends spent too, read from /proc like the server's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psycopg
+from harness import ENTRY, ROOT, BenchError, Load, ServerProcess, cpu_seconds, free_port, wait_ready
+from report import Row
+
+from servicekit.testing.databases import temporary_database
+
+if TYPE_CHECKING:
+    from scenarios import Bench
+
+__all__ = ["SEEDED_USERS", "database_rows"]
+
+SEEDED_USERS = 20
+SERVICE = "services.user GetUser (PostgreSQL)"
+READ = "psycopg point read alone"
+
+
+def _plain_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def backend_cpu(url: str) -> Callable[[], float]:
+    """A counter of the CPU seconds of the PostgreSQL backends serving `url`'s database."""
+
+    def read() -> float:
+        with psycopg.connect(_plain_url(url), autocommit=True) as connection:
+            rows = connection.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        return sum(cpu_seconds(int(pid)) for (pid,) in rows)
+
+    return read
+
+
+def _run(command: list[str], env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BenchError(f"{' '.join(command[1:3])} failed:\n{done.stderr[-2000:]}")
+    return done.stdout
+
+
+def _user_env(url: str, jwks_file: Path) -> dict[str, str]:
+    return {
+        "USER_DATABASE__URL": url,
+        "USER_GRPC__HOST": "127.0.0.1",
+        "USER_GRPC__PORT": str(free_port()),
+        "USER_AUTH__JWKS_FILE": str(jwks_file),
+        "USER_METRICS__PORT": "0",
+        "USER_LOGGING__FORMAT": "json",
+    }
+
+
+def _service_row(bench: Bench, url: str, env: dict[str, str]) -> tuple[Row, str]:
+    target = f"127.0.0.1:{env['USER_GRPC__PORT']}"
+    with ServerProcess(["user", "serve"], cpus={0}, env=env) as server:
+        wait_ready(server, target)
+        seed = [sys.executable, str(ENTRY), "seed", "--target", target]
+        user_id = json.loads(_run([*seed, "--count", str(SEEDED_USERS)]))[SEEDED_USERS // 2]
+        load = Load(
+            server=server,
+            spec=bench.spec(target, user_id),
+            client_cpus={1},
+            server_cores=1,
+            also=backend_cpu(url),
+        )
+        (result,) = bench.measure([load])
+    if isinstance(result, BenchError):
+        return Row.broken(SERVICE, str(result)), user_id
+    db_us = result.extra_cpu_s / max(result.result.completed, 1) * 1e6
+    note = f"PostgreSQL backends: {db_us:.1f} us CPU per call ({SEEDED_USERS} users seeded)"
+    return Row(label=SERVICE, measurement=result, note=note), user_id
+
+
+def _read_row(url: str, user_id: str, seconds: float, rounds: int) -> Row:
+    """The read on core 0 with nothing else of ours running; the cheapest of `rounds`."""
+    command = [sys.executable, str(ENTRY), "--cpus", "0", "pointread", "--url", url]
+    command += ["--id", user_id, "--seconds", str(seconds), "--rounds", str(rounds)]
+    figures = json.loads(_run(command))
+    note = (
+        f"{figures['reads']} reads, {figures['wall_us_per_read']:.0f} us each; "
+        f"PostgreSQL backend {figures['backend_cpu_us_per_read']:.1f} us CPU per read"
+    )
+    return Row(label=READ, cpu_us=figures["cpu_us_per_read"], note=note)
+
+
+def database_rows(bench: Bench, workdir: Path) -> list[Row]:
+    """The service's GetUser row and the read-alone row; BenchError when set-up fails."""
+    with temporary_database("postgresql", workdir) as url:
+        env = _user_env(url, bench.jwks_file)
+        _run([sys.executable, "-m", "services.user", "migrate"], env)
+        service, user_id = _service_row(bench, url, env)
+        read = _read_row(url, user_id, bench.options.duration, bench.options.repeat)
+        return [service, read]

@@ -1,0 +1,149 @@
+"""The gRPC services under load: requests/s, latency, server CPU per call, and three ratios.
+
+    make bench-services                  # or: .venv/bin/python bench/services.py
+    .venv/bin/python bench/services.py --only r1 --duration 10
+
+R1 middleware tax: a constant GetUser behind the full servicekit chain / bare (>= 0.70),
+plus each interceptor alone and its CPU cost per call. R3 database path: server CPU per
+GetUser of services.user on PostgreSQL / (bare handler + one psycopg point read measured
+alone) (<= 1.2). R6 scale-out: two worker processes sharing the port / one (>= 1.4).
+
+Each server runs in a subprocess pinned to core 0 and the load generator (bench/grpcload)
+to core 1; R6 gives the server both cores and the client shares them. Figures, not a test:
+this machine is shared and noisy. Exits 1 when a run saw a reply with a wrong status or a
+server failed; a missing piece is reported as "not available", not as a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from harness import BenchError
+from report import Ratio, Row, print_ratios, print_table
+from scenarios import Bench, Options, describe_machine
+
+__all__ = ["main"]
+
+RATIOS = {
+    "r1": Ratio(name="R1 middleware tax: full chain / bare, req/s", target=0.70, at_least=True),
+    "r3": Ratio(
+        name="R3 database path: GetUser CPU / (bare + point read)", target=1.2, at_least=False
+    ),
+    "r6": Ratio(name="R6 scale-out: 2 workers / 1 on 2 cores, req/s", target=1.4, at_least=True),
+}
+TITLES = {
+    "r1": "R1 middleware tax: constant GetUser, server on core 0, client on core 1",
+    "r3": "R3 database path: services.user GetUser on PostgreSQL, server on core 0, client on 1",
+    "r6": "R6 scale-out: constant GetUser behind the full chain, server on cores 0-1, "
+    "client SHARES those two cores",
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Outcome:
+    """What one scenario printed as rows and the ratio it decides."""
+
+    rows: list[Row]
+    ratio: Ratio
+
+
+def _why(rows: Sequence[Row]) -> str:
+    """The note of the first row that has no figure: why a ratio cannot be computed."""
+    return next((row.note for row in rows if row.server_cpu_us is None), "")
+
+
+def r1(bench: Bench) -> Outcome:
+    rows = bench.middleware_rows()
+    bare, full = rows[0].measurement, rows[1].measurement
+    if bare is None or full is None:
+        return Outcome(rows=rows, ratio=RATIOS["r1"].missing(_why(rows)))
+    return Outcome(rows=rows, ratio=RATIOS["r1"].of(full.result.rps, bare.result.rps))
+
+
+def r3(bench: Bench) -> Outcome:
+    rows = bench.database_rows()
+    figures = [row.server_cpu_us for row in rows]
+    if len(rows) < 4 or None in figures:
+        return Outcome(rows=rows, ratio=RATIOS["r3"].missing(_why(rows)))
+    bare, full, service, read = (float(figure or 0.0) for figure in figures)
+    note = (
+        f"GetUser costs {service - full:.0f} us of CPU beyond the constant servicer behind "
+        f"the same chain; the point read alone is {read:.0f} us"
+    )
+    return Outcome(rows=rows, ratio=replace(RATIOS["r3"].of(service, bare + read), reason=note))
+
+
+def r6(bench: Bench) -> Outcome:
+    rows = bench.scale_out_rows()
+    one, two, pinned = (row.measurement for row in rows)
+    if one is None or two is None:
+        return Outcome(rows=rows, ratio=RATIOS["r6"].missing(_why(rows)))
+    ratio = RATIOS["r6"].of(two.result.rps, one.result.rps)
+    if pinned is not None:
+        also = two.result.rps / pinned.result.rps
+        ratio = replace(ratio, reason=f"2 workers on 2 cores / 1 worker on 1 core: {also:.2f}")
+    return Outcome(rows=rows, ratio=ratio)
+
+
+RUNNERS: dict[str, Callable[[Bench], Outcome]] = {"r1": r1, "r3": r3, "r6": r6}
+
+
+def _run(name: str, bench: Bench) -> Outcome:
+    """A scenario's outcome; a failure becomes its ratio's reason, never a traceback."""
+    try:
+        outcome = RUNNERS[name](bench)
+    except BenchError as exc:
+        return Outcome(rows=[], ratio=RATIOS[name].missing(f"failed: {exc}", failed=True))
+    if any(row.failed for row in outcome.rows):
+        return replace(outcome, ratio=replace(outcome.ratio, failed_run=True))
+    return outcome
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default=",".join(RUNNERS), help="e.g. r1 or r1,r6")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measured run")
+    parser.add_argument("--warmup", type=float, default=1.5, help="seconds of load before")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per server; fastest counts")
+    parser.add_argument("--concurrency", type=int, default=64, help="calls in flight")
+    parser.add_argument("--connections", type=int, default=16)
+    return parser
+
+
+def _options(argv: Sequence[str] | None) -> Options:
+    args = _parser().parse_args(argv)
+    only = tuple(name.strip().lower() for name in args.only.split(",") if name.strip())
+    unknown = set(only) - set(RUNNERS)
+    if unknown:
+        raise SystemExit(f"unknown scenarios: {', '.join(sorted(unknown))}; known: r1, r3, r6")
+    return Options(
+        duration=args.duration,
+        warmup=args.warmup,
+        concurrency=args.concurrency,
+        connections=args.connections,
+        repeat=args.repeat,
+        only=only,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = _options(argv)
+    print(describe_machine(options))
+    ratios = []
+    with tempfile.TemporaryDirectory(prefix="bench-services-") as workdir:
+        bench = Bench(options, Path(workdir))
+        for name in options.only:
+            outcome = _run(name, bench)
+            print_table(TITLES[name], outcome.rows)
+            ratios.append(outcome.ratio)
+    print_ratios(ratios)
+    return 1 if any(ratio.failed_run for ratio in ratios) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,9 +3,10 @@
 grpcio's sync server on a thread pool serves this stack's unary calls faster than
 grpc.aio. ``build_server`` adds the servicers, the health service (always: probes need
 it), reflection (for ``buf curl`` and grpcurl) and one interceptor chain, and binds the
-port. ``GrpcServer.stop`` is the one shutdown path: health NOT_SERVING first, so load
-balancers move away, then drain in-flight calls within the grace period, then the
-``on_stop`` callbacks (close pools, flush the tracer) in reverse order of registration.
+port, over TLS or mutual TLS when ``settings.tls`` says so. ``GrpcServer.stop`` is the one
+shutdown path: health NOT_SERVING first, so load balancers move away, then drain in-flight
+calls within the grace period, then the ``on_stop`` callbacks (close pools, flush the
+tracer) in reverse order of registration.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
@@ -23,6 +24,7 @@ from grpc_health.v1 import health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from servicekit.grpc.health import HEALTH_SERVICE_NAME, HealthReporter
+from servicekit.tls import TlsServerSettings, server_credentials
 
 __all__ = ["BindError", "GrpcServer", "GrpcSettings", "Registration", "build_server"]
 
@@ -42,6 +44,7 @@ class GrpcSettings:
     grace_seconds: float = 10.0
     workers: int = 1
     reflection: bool = True
+    tls: TlsServerSettings = field(default_factory=TlsServerSettings)
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -190,6 +193,7 @@ def build_server(
     lets several processes bind one port (``run_workers``); otherwise a port in use is
     an error, not a silent share.
     """
+    credentials = server_credentials(settings.tls)  # reads the files: fail before building
     health = health or HealthReporter()
     executor = ThreadPoolExecutor(
         max_workers=settings.max_workers, thread_name_prefix="servicekit-grpc"
@@ -213,7 +217,7 @@ def build_server(
         reflection.enable_server_reflection(
             (*names, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME), server
         )
-    port = _bind(server, executor, settings.address)
+    port = _bind(server, executor, settings.address, credentials)
     address = f"{settings.address.rsplit(':', 1)[0]}:{port}"
     return GrpcServer(
         server,
@@ -225,8 +229,11 @@ def build_server(
     )
 
 
-def _bind(server: Any, executor: ThreadPoolExecutor, address: str) -> int:
+def _bind(server: Any, executor: ThreadPoolExecutor, address: str, credentials: Any) -> int:
+    """Listen on ``address``: over TLS with ``credentials``, in plain text without."""
     try:
+        if credentials is not None:
+            return int(server.add_secure_port(address, credentials))
         return int(server.add_insecure_port(address))
     except RuntimeError as exc:
         server.stop(None)

@@ -2,9 +2,10 @@
 
 Two interceptors with one job each. ``AuthenticationInterceptor`` turns the
 ``authorization`` metadata into a ``Principal`` (or None for an anonymous call) and binds
-it for the call; ``AccessPolicyInterceptor`` admits or refuses the call by the contract's
-policy. Both raise ``servicekit.errors``; the error-mapping interceptor outside them turns
-those into UNAUTHENTICATED and PERMISSION_DENIED.
+it for the call (a call without a token that came over mutual TLS is the service its
+verified client certificate names); ``AccessPolicyInterceptor`` admits or refuses the call
+by the contract's policy. Both raise ``servicekit.errors``; the error-mapping interceptor
+outside them turns those into UNAUTHENTICATED and PERMISSION_DENIED.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from google.protobuf.message import Message
 from grpc_interceptor import ServerInterceptor
 
 from servicekit.auth.policy import AccessPolicies
+from servicekit.auth.principal import Principal
 from servicekit.auth.tokens import TokenVerifier
 from servicekit.errors import Unauthenticated
 from servicekit.grpc.context import bind_principal, current_principal, reset_principal
+from servicekit.tls import peer_service
 
 __all__ = ["AccessPolicyInterceptor", "AuthenticationInterceptor", "bearer_token"]
 
@@ -43,8 +46,10 @@ def bearer_token(metadata: Any) -> str | None:
 class AuthenticationInterceptor(ServerInterceptor):
     """Verifies the bearer token of every call and binds the caller for the handler.
 
-    A call without credentials goes on as anonymous (principal None): the access policy
-    decides whether that is enough. A call with credentials that do not verify stops here,
+    A call without a token but over mutual TLS is the service named by its verified client
+    certificate (``Principal(subject=name, service=name)``); a token, when sent, wins. A
+    call with neither goes on as anonymous (principal None): the access policy decides
+    whether that is enough. A call with credentials that do not verify stops here,
     even for a public method: a client sending a broken token must learn about it.
     """
 
@@ -59,7 +64,7 @@ class AuthenticationInterceptor(ServerInterceptor):
         method_name: str,
     ) -> Any:
         token = bearer_token(context.invocation_metadata())
-        principal = None if token is None else self._verifier.verify(token)
+        principal = _peer(context) if token is None else self._verifier.verify(token)
         principal_token = bind_principal(principal)
         log_tokens = structlog.contextvars.bind_contextvars(
             principal=principal.subject if principal is not None else None
@@ -71,6 +76,12 @@ class AuthenticationInterceptor(ServerInterceptor):
         finally:
             structlog.contextvars.reset_contextvars(**log_tokens)
             reset_principal(principal_token)
+
+
+def _peer(context: Any) -> Principal | None:
+    """The mTLS caller as a service principal, or None (plaintext, or no client cert)."""
+    service = peer_service(context)
+    return None if service is None else Principal(subject=service, service=service)
 
 
 class AccessPolicyInterceptor(ServerInterceptor):

@@ -1,0 +1,52 @@
+"""Calling another service: generated stubs over a channel that keeps the client promises.
+
+Deadlines, retries with exponential backoff and jitter (gRPC's own, on UNAVAILABLE only),
+a circuit breaker, propagation of the request id and trace context, the calling service's
+own identity, client metrics and TLS, all from one ``ClientSettings``. Wiring, once per
+dependency, in the service's ``create_server``::
+
+    user = open_channel(
+        settings.user_client,
+        service_name=user_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_name,
+        credentials=RefreshingToken(mint_own_token, lifetime_seconds=300),
+        tracer_provider=tracer_provider,
+        registry=registry,
+    )
+    server.add_on_stop(user.close)
+    users = user_service_pb2_grpc.UserServiceStub(user.channel)
+
+and in the adapter, the dependency's status in domain terms::
+
+    try:
+        return users.VerifyCredentials(request)
+    except grpc.RpcError as error:
+        raise user.translate(error) from error
+
+While the circuit is open, calls raise ``CircuitOpenError`` at once: a
+``servicekit.errors.Unavailable`` that is also a ``grpc.RpcError`` with status UNAVAILABLE.
+"""
+
+from servicekit.clients.breaker import BreakerState, CircuitBreaker, Permit
+from servicekit.clients.channel import ManagedChannel, open_channel, service_config
+from servicekit.clients.credentials import CallCredentialsProvider, RefreshingToken, StaticToken
+from servicekit.clients.errors import CircuitOpenError, DependencyError, translate_rpc_error
+from servicekit.clients.metrics import GrpcClientMetrics, client_metrics
+from servicekit.clients.settings import ClientSettings
+
+__all__ = [
+    "BreakerState",
+    "CallCredentialsProvider",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "ClientSettings",
+    "DependencyError",
+    "GrpcClientMetrics",
+    "ManagedChannel",
+    "Permit",
+    "RefreshingToken",
+    "StaticToken",
+    "client_metrics",
+    "open_channel",
+    "service_config",
+    "translate_rpc_error",
+]

@@ -1,0 +1,130 @@
+"""In-memory repositories with the rules of the database, for unit tests.
+
+They pass the same contract tests as the SQLAlchemy repositories
+(``tests/integration/auth/test_auth_repository_contract.py``): unique keys, the
+one-time claim of a refresh token, and sessions whose deletion takes their tokens along.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import TypeVar
+
+from services.auth.domain import LoginAttempts, RefreshToken, Session, SigningKey
+from services.auth.repository import (
+    LoginAttemptRepository,
+    RefreshTokenRepository,
+    SessionRepository,
+    SigningKeyRepository,
+)
+
+__all__ = [
+    "FakeLoginAttemptRepository",
+    "FakeRefreshTokenRepository",
+    "FakeSessionRepository",
+    "FakeSigningKeyRepository",
+]
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _add(rows: dict[K, V], key: K, value: V) -> None:
+    if key in rows:
+        raise ValueError(f"duplicate key {key!r}")
+    rows[key] = value
+
+
+class FakeRefreshTokenRepository(RefreshTokenRepository):
+    def __init__(self) -> None:
+        self.rows: dict[str, RefreshToken] = {}
+
+    def add(self, token: RefreshToken) -> None:
+        _add(self.rows, token.token_hash, token)
+
+    def get(self, token_hash: str) -> RefreshToken | None:
+        return self.rows.get(token_hash)
+
+    def claim(self, token_hash: str, when: datetime, replaced_by: str) -> bool:
+        token = self.rows.get(token_hash)
+        if token is None or token.used_at is not None:
+            return False
+        self.rows[token_hash] = dataclasses.replace(token, used_at=when, replaced_by=replaced_by)
+        return True
+
+
+class FakeSessionRepository(SessionRepository):
+    """Sessions; deleting one deletes its refresh tokens in ``tokens`` (the foreign key)."""
+
+    def __init__(self, tokens: FakeRefreshTokenRepository) -> None:
+        self.rows: dict[str, Session] = {}
+        self._tokens = tokens
+
+    def add(self, session: Session) -> None:
+        _add(self.rows, session.id, session)
+
+    def get(self, session_id: str) -> Session | None:
+        return self.rows.get(session_id)
+
+    def revoke(self, session_id: str, when: datetime) -> bool:
+        session = self.rows.get(session_id)
+        if session is None or session.revoked_at is not None:
+            return False
+        self.rows[session_id] = dataclasses.replace(session, revoked_at=when)
+        return True
+
+    def delete_ended(self, before: datetime) -> int:
+        ended = {
+            s.id
+            for s in self.rows.values()
+            if s.expires_at < before or (s.revoked_at is not None and s.revoked_at < before)
+        }
+        self.rows = {id_: s for id_, s in self.rows.items() if id_ not in ended}
+        tokens = self._tokens.rows
+        self._tokens.rows = {h: t for h, t in tokens.items() if t.session_id not in ended}
+        return len(ended)
+
+
+class FakeSigningKeyRepository(SigningKeyRepository):
+    def __init__(self) -> None:
+        self.rows: dict[str, SigningKey] = {}
+
+    def add(self, key: SigningKey) -> None:
+        _add(self.rows, key.kid, key)
+
+    def list_all(self) -> list[SigningKey]:
+        return list(self.rows.values())
+
+    def retire(self, kid: str, when: datetime) -> None:
+        if kid in self.rows:
+            self.rows[kid] = dataclasses.replace(self.rows[kid], retire_at=when)
+
+    def delete(self, kid: str) -> None:
+        self.rows.pop(kid, None)
+
+
+class FakeLoginAttemptRepository(LoginAttemptRepository):
+    def __init__(self) -> None:
+        self.rows: dict[str, LoginAttempts] = {}
+
+    def lock(self, fresh: LoginAttempts) -> LoginAttempts:
+        return self.rows.setdefault(fresh.account_key, fresh)
+
+    def save(self, attempts: LoginAttempts) -> None:
+        if attempts.account_key in self.rows:
+            self.rows[attempts.account_key] = attempts
+
+    def delete(self, account_key: str) -> None:
+        self.rows.pop(account_key, None)
+
+    def delete_stale(self, *, window_start_before: datetime, now: datetime) -> int:
+        stale = {
+            key
+            for key, row in self.rows.items()
+            if row.window_start < window_start_before
+            and (row.locked_until is None or row.locked_until <= now)
+        }
+        self.rows = {key: row for key, row in self.rows.items() if key not in stale}
+        return len(stale)

@@ -1,0 +1,312 @@
+"""The Auth Service's use cases: plain arguments in, domain objects out.
+
+Each use case owns its transactions (``with self._uow() as uow: ... uow.commit()``). No
+transaction is open while the User Service checks a password or while a failed sign-in
+is held back, so neither holds a pooled connection.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+import structlog
+
+from servicekit.errors import ServiceError
+from services.auth.domain import (
+    InvalidCredentials,
+    InvalidRefreshToken,
+    LoginAttempts,
+    LoginThrottle,
+    RefreshToken,
+    RefreshTokenReused,
+    Session,
+    SigningKey,
+    TooManyAttempts,
+    account_key,
+)
+from services.auth.keys import KeyRing, KeyRotation, SigningKeys, generate_signing_key
+from services.auth.ports import Clock, Sleep, UserDirectory, VerifiedUser, utc_now
+from services.auth.tokens import (
+    AccessToken,
+    TokenIssuer,
+    new_refresh_token,
+    refresh_token_hash,
+)
+from services.auth.unit_of_work import AuthUnitOfWork
+
+__all__ = ["AuthService", "Purged", "SessionLifetimes", "TokenPair", "stored_signing_keys"]
+
+_log = structlog.get_logger(__name__)
+
+UnitOfWorkFactory = Callable[[], AuthUnitOfWork]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TokenPair:
+    """What a sign-in or a refresh hands out."""
+
+    access_token: str = field(repr=False)
+    access_token_expires_at: datetime
+    refresh_token: str = field(repr=False)
+    refresh_token_expires_at: datetime
+    session_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SessionLifetimes:
+    """A refresh token lives ``refresh_token_ttl``, a session at most ``session_ttl``
+    (then its user signs in again); ended sessions are kept ``retention`` before a purge
+    deletes them, so a reused token is still recognised meanwhile."""
+
+    refresh_token_ttl: timedelta = timedelta(days=14)
+    session_ttl: timedelta = timedelta(days=30)
+    retention: timedelta = timedelta(days=7)
+
+    def __post_init__(self) -> None:
+        if min(self.refresh_token_ttl, self.session_ttl) <= timedelta(0):
+            raise ValueError("refresh_token_ttl and session_ttl must be positive")
+        if self.retention < timedelta(0):
+            raise ValueError("retention must not be negative")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Purged:
+    sessions: int
+    login_attempts: int
+
+
+def stored_signing_keys(unit_of_work: UnitOfWorkFactory) -> Callable[[], list[SigningKey]]:
+    """A loader of the stored keys for ``SigningKeys``, one short transaction per read."""
+
+    def load() -> list[SigningKey]:
+        with unit_of_work() as uow:
+            return uow.signing_keys.list_all()
+
+    return load
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class AuthService:
+    """Every use case of the service; built once by the wiring, shared by all calls.
+
+    Raises ``ValueError`` when the key rotation overlap is shorter than an access token
+    can outlive its key's last signature (ttl + key cache + verifier leeway).
+    """
+
+    def __init__(
+        self,
+        *,
+        unit_of_work: UnitOfWorkFactory,
+        users: UserDirectory,
+        keys: SigningKeys,
+        tokens: TokenIssuer,
+        throttle: LoginThrottle | None = None,
+        lifetimes: SessionLifetimes | None = None,
+        rotation: KeyRotation | None = None,
+        verifier_leeway: timedelta = timedelta(seconds=30),
+        clock: Clock = utc_now,
+        sleep: Sleep = time.sleep,
+        new_id: Callable[[], str] = _new_id,
+    ) -> None:
+        self._uow = unit_of_work
+        self._users = users
+        self._keys = keys
+        self._tokens = tokens
+        self._throttle = throttle or LoginThrottle()
+        self._lifetimes = lifetimes or SessionLifetimes()
+        self._rotation = rotation or KeyRotation()
+        self._clock = clock
+        self._sleep = sleep
+        self._new_id = new_id
+        shortest = tokens.ttl + keys.cache_for + verifier_leeway
+        if self._rotation.overlap < shortest:
+            raise ValueError(f"the key rotation overlap must be at least {shortest}")
+
+    def login(self, *, email: str, password: str) -> TokenPair:
+        """A new session for these credentials.
+
+        Every email, known or not, has its attempts counted: locked out, the User Service
+        is not even asked; a failure from the ``slow_after``-th on is answered late.
+        """
+        self._keys.signing_kid(self._clock())  # unable to sign: refuse before counting
+        key = account_key(email)
+        attempt = self._admit(key)
+        try:
+            user = self._users.verify(email, password)
+        except InvalidCredentials:
+            delay = self._throttle.delay(attempt)
+            if delay > 0:
+                self._sleep(delay)
+            raise
+        except ServiceError:
+            self._release(key)  # the password was not judged: do not count it
+            raise
+        return self._sign_in(key, user)
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        """A new pair for a refresh token, which stops working; a used one ends the session."""
+        presented = refresh_token_hash(refresh_token)
+        now = self._clock()
+        self._keys.signing_kid(now)  # fail before the token is spent, not after
+        replacement = new_refresh_token()
+        with self._uow() as uow:
+            stored = uow.refresh_tokens.get(presented)
+            session = None if stored is None else uow.sessions.get(stored.session_id)
+            if stored is None or session is None:
+                raise InvalidRefreshToken
+            if stored.used_at is not None:
+                _revoke_reused(uow, session, now)
+            if not stored.is_usable(now) or not session.is_live(now):
+                raise InvalidRefreshToken
+            record = self._refresh_record(replacement, session, now)
+            if not uow.refresh_tokens.claim(presented, now, record.token_hash):
+                _revoke_reused(uow, session, now)  # a concurrent refresh used it first
+            uow.refresh_tokens.add(record)
+            uow.commit()
+        return _pair(self._access_token(session, now), replacement, record)
+
+    def logout(self, refresh_token: str) -> None:
+        """End the session of this refresh token (used or not).
+
+        An unknown token is ignored and an ended session stays ended: the answer is the
+        same, so it never tells whether a token exists.
+        """
+        presented = refresh_token_hash(refresh_token)
+        now = self._clock()
+        with self._uow() as uow:
+            stored = uow.refresh_tokens.get(presented)
+            if stored is not None and uow.sessions.revoke(stored.session_id, now):
+                uow.commit()
+
+    def jwks(self) -> list[dict[str, str]]:
+        """The public keys of every published signing key (a JWKS's ``keys``)."""
+        return [dict(key.public_jwk) for key in self._keys.published(self._clock())]
+
+    def ensure_signing_key(self) -> str:
+        """The kid that signs now, after creating a first key if none can sign."""
+        now = self._clock()
+        with self._uow() as uow:
+            ring = KeyRing(uow.signing_keys.list_all())
+            if ring.has_signing_key(now):
+                return ring.signing_key(now).kid
+            key = generate_signing_key(self._keys.encryption, now=now)
+            uow.signing_keys.add(key)
+            uow.commit()
+        self._keys.invalidate()
+        _log.info("signing key created", kid=key.kid)
+        return key.kid
+
+    def rotate_keys(self) -> SigningKey:
+        """Add a new signing key; the others retire once the overlap after it has passed."""
+        now = self._clock()
+        activated_at = now + self._rotation.activation_delay
+        new_key = generate_signing_key(self._keys.encryption, now=now, activated_at=activated_at)
+        with self._uow() as uow:
+            ring = KeyRing(uow.signing_keys.list_all())
+            rotation = ring.rotate(new_key, now=now, overlap=self._rotation.overlap)
+            for key in rotation.retiring:
+                uow.signing_keys.retire(key.kid, rotation.retire_at)
+            for key in rotation.dropped:
+                uow.signing_keys.delete(key.kid)
+            uow.signing_keys.add(new_key)
+            uow.commit()
+        self._keys.invalidate()
+        _log.info(
+            "signing keys rotated",
+            kid=new_key.kid,
+            activated_at=activated_at.isoformat(),
+            retiring=[key.kid for key in rotation.retiring],
+            retire_at=rotation.retire_at.isoformat(),
+        )
+        return new_key
+
+    def purge(self) -> Purged:
+        """Delete sessions ended more than ``retention`` ago and attempts that expired."""
+        now = self._clock()
+        with self._uow() as uow:
+            sessions = uow.sessions.delete_ended(now - self._lifetimes.retention)
+            attempts = uow.login_attempts.delete_stale(
+                window_start_before=now - self._throttle.window, now=now
+            )
+            uow.commit()
+        return Purged(sessions=sessions, login_attempts=attempts)
+
+    def _admit(self, key: str) -> LoginAttempts:
+        now = self._clock()
+        with self._uow() as uow:
+            current = uow.login_attempts.lock(self._throttle.fresh(key, now))
+            try:
+                counted = self._throttle.admit(current, now)
+            except TooManyAttempts as refused:
+                _log.warning("sign-in refused", account=key[:16], retry_after=refused.retry_after)
+                raise
+            uow.login_attempts.save(counted)
+            uow.commit()
+        if counted.locked_until is not None:
+            _log.warning("sign-in attempts exhausted", account=key[:16], failures=counted.failures)
+        return counted
+
+    def _release(self, key: str) -> None:
+        now = self._clock()
+        with self._uow() as uow:
+            current = uow.login_attempts.lock(self._throttle.fresh(key, now))
+            uow.login_attempts.save(self._throttle.released(current, now))
+            uow.commit()
+
+    def _sign_in(self, key: str, user: VerifiedUser) -> TokenPair:
+        now = self._clock()
+        session = Session(
+            id=self._new_id(),
+            user_id=user.id,
+            roles=user.roles,
+            created_at=now,
+            expires_at=now + self._lifetimes.session_ttl,
+        )
+        access = self._access_token(session, now)  # signed before anything is stored
+        refresh = new_refresh_token()
+        record = self._refresh_record(refresh, session, now)
+        with self._uow() as uow:
+            uow.login_attempts.delete(key)
+            uow.sessions.add(session)
+            uow.refresh_tokens.add(record)
+            uow.commit()
+        return _pair(access, refresh, record)
+
+    def _refresh_record(self, token: str, session: Session, now: datetime) -> RefreshToken:
+        expires_at = min(now + self._lifetimes.refresh_token_ttl, session.expires_at)
+        return RefreshToken(
+            token_hash=refresh_token_hash(token),
+            session_id=session.id,
+            issued_at=now,
+            expires_at=expires_at,
+        )
+
+    def _access_token(self, session: Session, now: datetime) -> AccessToken:
+        return self._tokens.mint_access_token(
+            subject=session.user_id, roles=session.roles, session_id=session.id, now=now
+        )
+
+
+def _revoke_reused(uow: AuthUnitOfWork, session: Session, now: datetime) -> NoReturn:
+    uow.sessions.revoke(session.id, now)
+    uow.commit()
+    _log.warning("refresh token reused; session revoked", session=session.id, user=session.user_id)
+    raise RefreshTokenReused
+
+
+def _pair(access: AccessToken, refresh: str, record: RefreshToken) -> TokenPair:
+    return TokenPair(
+        access_token=access.token,
+        access_token_expires_at=access.expires_at,
+        refresh_token=refresh,
+        refresh_token_expires_at=record.expires_at,
+        session_id=record.session_id,
+    )

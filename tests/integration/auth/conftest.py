@@ -1,0 +1,119 @@
+"""Auth Service fixtures on real databases: one migrated database per backend for the
+whole run, each test isolated in a session whose commits are rolled back at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from datetime import timedelta
+from types import TracebackType
+from typing import Self
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from servicekit.db import EngineOptions, build_engine, upgrade
+from servicekit.testing.databases import DatabaseKind, rolled_back_session, temporary_database
+from services.auth.keys import KeyEncryption, SigningKeys
+from services.auth.models import MIGRATIONS_DIR
+from services.auth.ports import FakeUserDirectory
+from services.auth.repository import (
+    SqlAlchemyLoginAttemptRepository,
+    SqlAlchemyRefreshTokenRepository,
+    SqlAlchemySessionRepository,
+    SqlAlchemySigningKeyRepository,
+)
+from services.auth.service import AuthService, stored_signing_keys
+from services.auth.tokens import TokenIssuer
+from services.auth.unit_of_work import AuthUnitOfWork
+
+EngineFor = Callable[[DatabaseKind], Engine]
+PASSWORD = "correct horse battery staple"
+SECRET = b"integration-test key-encryption secret"
+
+
+@pytest.fixture(scope="session")
+def migrated_engine_for(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineFor]:
+    """An engine on a migrated database of each backend, made on first use, dropped at the end."""
+    engines: dict[str, Engine] = {}
+    with ExitStack() as stack:
+
+        def engine_for(kind: DatabaseKind) -> Engine:
+            if kind not in engines:
+                folder = tmp_path_factory.mktemp(f"auth-{kind}")
+                url = stack.enter_context(temporary_database(kind, folder))
+                upgrade(url, MIGRATIONS_DIR)
+                engines[kind] = build_engine(url, EngineOptions(pool_size=4))
+                stack.callback(engines[kind].dispose)
+            return engines[kind]
+
+        yield engine_for
+
+
+@pytest.fixture
+def session(database_kind: DatabaseKind, migrated_engine_for: EngineFor) -> Iterator[Session]:
+    """A session on the migrated ``database_kind`` database; all its work undone afterwards."""
+    with rolled_back_session(migrated_engine_for(database_kind)) as opened:
+        yield opened
+
+
+class SessionAuthUnitOfWork:
+    """The use cases' unit of work on a test's session: commits become savepoints."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self.sessions = SqlAlchemySessionRepository(session)
+        self.refresh_tokens = SqlAlchemyRefreshTokenRepository(session)
+        self.signing_keys = SqlAlchemySigningKeyRepository(session)
+        self.login_attempts = SqlAlchemyLoginAttemptRepository(session)
+        self._committed = False
+
+    def __enter__(self) -> Self:
+        self._committed = False
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._committed:
+            self.rollback()
+
+    def commit(self) -> None:
+        self._session.commit()
+        self._committed = True
+
+    def rollback(self) -> None:
+        self._session.rollback()
+
+
+@pytest.fixture
+def users() -> FakeUserDirectory:
+    directory = FakeUserDirectory()
+    directory.add("ada@example.org", PASSWORD, roles=("admin", "auditor"))
+    return directory
+
+
+def build_service(
+    unit_of_work: Callable[[], AuthUnitOfWork], users: FakeUserDirectory
+) -> AuthService:
+    """The use cases over ``unit_of_work`` with the real clock; failures are not slowed."""
+    keys = SigningKeys(
+        stored_signing_keys(unit_of_work), encryption=KeyEncryption(SECRET), cache_for=timedelta(0)
+    )
+    tokens = TokenIssuer(keys, issuer="acme-auth", audience="acme")
+    service = AuthService(
+        unit_of_work=unit_of_work, users=users, keys=keys, tokens=tokens, sleep=lambda _: None
+    )
+    service.ensure_signing_key()
+    return service
+
+
+@pytest.fixture
+def auth_service(session: Session, users: FakeUserDirectory) -> AuthService:
+    """The use cases on the test's isolated session of the ``database_kind`` database."""
+    unit_of_work = SessionAuthUnitOfWork(session)
+    return build_service(lambda: unit_of_work, users)

@@ -1,0 +1,131 @@
+"""Races the database decides: one refresh token, two refreshes; a burst of guesses.
+
+These tests commit for real (separate sessions on separate threads), so each one runs on a
+fresh database of its own rather than in a rolled-back session.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import pytest
+
+from servicekit.config import Secret
+from servicekit.db import Database, DatabaseSettings, upgrade
+from servicekit.errors import ServiceError
+from services.auth.domain import (
+    InvalidCredentials,
+    InvalidRefreshToken,
+    RefreshTokenReused,
+    TooManyAttempts,
+)
+from services.auth.models import MIGRATIONS_DIR
+from services.auth.ports import FakeUserDirectory, VerifiedUser
+from services.auth.service import AuthService, TokenPair
+from services.auth.tokens import refresh_token_hash
+from services.auth.unit_of_work import SqlAlchemyAuthUnitOfWork
+from tests.integration.auth.conftest import PASSWORD, build_service
+
+
+class CountingDirectory(FakeUserDirectory):
+    """Counts, thread-safely, how many attempts reached the user service."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self.asked = 0
+
+    def verify(self, email: str, password: str) -> VerifiedUser:
+        with self._lock:
+            self.asked += 1
+        return super().verify(email, password)
+
+
+@pytest.fixture
+def database(empty_database_url: str) -> Iterator[Database]:
+    upgrade(empty_database_url, MIGRATIONS_DIR)
+    settings = DatabaseSettings(url=Secret(empty_database_url), pool_timeout_seconds=10.0)
+    opened = Database(settings, pool_size=10)
+    yield opened
+    opened.dispose()
+
+
+@pytest.fixture
+def directory() -> CountingDirectory:
+    users = CountingDirectory()
+    users.add("ada@example.org", PASSWORD)
+    return users
+
+
+@pytest.fixture
+def service(database: Database, directory: CountingDirectory) -> AuthService:
+    return build_service(lambda: SqlAlchemyAuthUnitOfWork(database), directory)
+
+
+def outcome(call: object) -> str:
+    return call.__class__.__name__
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_of_two_concurrent_refreshes_with_one_token_exactly_one_wins(
+    service: AuthService, round_: int
+) -> None:
+    pair = service.login(email="ada@example.org", password=PASSWORD)
+    start = threading.Barrier(2)
+
+    def refresh() -> TokenPair | ServiceError:
+        start.wait()
+        try:
+            return service.refresh(pair.refresh_token)
+        except ServiceError as refused:
+            return refused
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: refresh(), range(2)))
+
+    assert sorted(outcome(result) for result in results) == ["RefreshTokenReused", "TokenPair"]
+    (winner,) = [result for result in results if isinstance(result, TokenPair)]
+    with pytest.raises(InvalidRefreshToken):  # the reuse ended the session, winner included
+        service.refresh(winner.refresh_token)
+
+
+def test_a_refresh_waiting_on_an_uncommitted_claim_of_its_token_is_reuse(
+    service: AuthService, database: Database
+) -> None:
+    pair = service.login(email="ada@example.org", password=PASSWORD)
+    presented = refresh_token_hash(pair.refresh_token)
+
+    with ThreadPoolExecutor(max_workers=1) as pool, SqlAlchemyAuthUnitOfWork(database) as first:
+        assert first.refresh_tokens.claim(presented, datetime.now(UTC), "f" * 64)
+        second = pool.submit(service.refresh, pair.refresh_token)
+        time.sleep(0.3)
+        assert not second.done()  # it waits for the first claim's transaction
+        first.commit()
+        assert isinstance(second.exception(timeout=10), RefreshTokenReused)
+
+
+def test_a_burst_of_parallel_guesses_reaches_the_user_service_only_max_failures_times(
+    service: AuthService, directory: CountingDirectory
+) -> None:
+    start = threading.Barrier(12)
+
+    def guess(n: int) -> str:
+        start.wait()
+        try:
+            service.login(email="ada@example.org", password=f"guess {n}")
+        except (InvalidCredentials, TooManyAttempts) as refused:
+            return outcome(refused)
+        return "signed in"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(pool.map(guess, range(12)))
+
+    assert directory.asked == 5
+    assert sorted(results) == ["InvalidCredentials"] * 5 + ["TooManyAttempts"] * 7
+    with pytest.raises(TooManyAttempts):
+        service.login(email="ada@example.org", password=PASSWORD)
+    assert not any(isinstance(result, RefreshTokenReused) for result in results)

@@ -1,0 +1,199 @@
+"""Login: tokens for the right credentials, one answer for every wrong pair, and brute-force
+protection that slows, then refuses, whether or not the email belongs to anyone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from servicekit.errors import Unavailable
+from services.auth.domain import InvalidCredentials, LoginThrottle, TooManyAttempts
+from services.auth.ports import FakeUserDirectory
+from services.auth.service import AuthService
+from services.auth.tokens import refresh_token_hash
+from services.auth.unit_of_work import FakeAuthUnitOfWork
+from tests.unit.auth._support import ADA, PASSWORD, Clock, Sleeps, Verify
+
+WINDOW = LoginThrottle().window
+LOCKOUT = LoginThrottle().lockout
+
+
+def attempt(service: AuthService, email: str, password: str) -> str:
+    """What a caller sees of one sign-in: its outcome as one word, or the error's message."""
+    try:
+        service.login(email=email, password=password)
+    except InvalidCredentials as exc:
+        return f"invalid: {exc.message}"
+    except TooManyAttempts as exc:
+        return f"refused for {exc.retry_after}s: {exc.message}"
+    return "signed in"
+
+
+def test_the_right_credentials_give_tokens_for_the_user_with_their_roles(
+    service: AuthService, users: FakeUserDirectory, verify: Verify, clock: Clock
+) -> None:
+    pair = service.login(email="ADA@example.org", password=PASSWORD)
+
+    principal = verify(pair.access_token)
+    assert principal.subject == "00000000-0000-4000-8000-00000000000a"
+    assert principal.roles == frozenset({"admin"})
+    assert not principal.is_service
+    assert principal.token_id
+    assert pair.access_token_expires_at == clock.now + timedelta(minutes=15)
+    assert pair.refresh_token_expires_at == clock.now + timedelta(days=1)
+
+
+def test_only_the_hash_of_the_refresh_token_is_stored(
+    service: AuthService, uow: FakeAuthUnitOfWork
+) -> None:
+    pair = service.login(email=ADA, password=PASSWORD)
+
+    assert list(uow.refresh_tokens.rows) == [refresh_token_hash(pair.refresh_token)]
+    assert pair.refresh_token not in repr(uow.refresh_tokens.rows)
+    assert len(pair.refresh_token) >= 43  # 32 random bytes
+    assert pair.refresh_token not in repr(pair)
+
+
+def test_each_login_starts_its_own_session(service: AuthService, verify: Verify) -> None:
+    first = service.login(email=ADA, password=PASSWORD)
+    second = service.login(email=ADA, password=PASSWORD)
+
+    assert first.session_id != second.session_id
+    assert first.refresh_token != second.refresh_token
+    assert verify(first.access_token).token_id != verify(second.access_token).token_id
+
+
+def test_an_unknown_email_and_a_wrong_password_give_the_same_error(service: AuthService) -> None:
+    assert attempt(service, "nobody@example.org", PASSWORD) == "invalid: invalid credentials"
+    assert attempt(service, ADA, "wrong") == "invalid: invalid credentials"
+
+
+def test_failures_are_slowed_from_the_third_then_refused_without_asking_the_users(
+    service: AuthService, users: FakeUserDirectory, sleeps: Sleeps
+) -> None:
+    outcomes = [attempt(service, ADA, "wrong") for _ in range(5)]
+    assert sleeps.delays == [1.0, 2.0, 4.0]  # the 3rd, 4th and 5th failures
+    asked = users.calls
+
+    refused = attempt(service, ADA, PASSWORD)  # even the right password, now
+
+    assert outcomes == ["invalid: invalid credentials"] * 5
+    assert refused == (
+        f"refused for {LOCKOUT.total_seconds()}s: too many failed sign-in attempts; try again later"
+    )
+    assert users.calls == asked
+
+
+def test_an_unknown_email_is_slowed_and_locked_exactly_like_a_known_one(
+    service: AuthService, sleeps: Sleeps, clock: Clock
+) -> None:
+    def story(email: str) -> tuple[list[str], list[float]]:
+        sleeps.delays.clear()
+        outcomes = []
+        for _ in range(7):
+            outcomes.append(attempt(service, email, "wrong"))
+            clock.advance(timedelta(seconds=10))
+        return outcomes, list(sleeps.delays)
+
+    assert story(ADA) == story("nobody@example.org")
+
+
+def test_the_retry_after_counts_down_and_the_lock_ends_after_the_lockout(
+    service: AuthService, clock: Clock
+) -> None:
+    for _ in range(5):
+        attempt(service, ADA, "wrong")
+
+    clock.advance(LOCKOUT - timedelta(minutes=1))
+    with pytest.raises(TooManyAttempts) as refused:
+        service.login(email=ADA, password=PASSWORD)
+    clock.advance(timedelta(minutes=1))
+
+    assert refused.value.retry_after == 60.0
+    assert attempt(service, ADA, PASSWORD) == "signed in"
+
+
+def test_after_the_lock_ends_the_count_starts_again(
+    service: AuthService, clock: Clock, sleeps: Sleeps
+) -> None:
+    for _ in range(5):
+        attempt(service, ADA, "wrong")
+    clock.advance(LOCKOUT)
+    sleeps.delays.clear()
+
+    outcomes = [attempt(service, ADA, "wrong") for _ in range(2)]
+
+    assert outcomes == ["invalid: invalid credentials"] * 2
+    assert sleeps.delays == []
+
+
+def test_a_success_resets_the_count(service: AuthService, sleeps: Sleeps) -> None:
+    for _ in range(4):
+        attempt(service, ADA, "wrong")
+    assert attempt(service, ADA, PASSWORD) == "signed in"
+    sleeps.delays.clear()
+
+    outcomes = [attempt(service, ADA, "wrong") for _ in range(4)]
+
+    assert outcomes == ["invalid: invalid credentials"] * 4
+    assert sleeps.delays == [1.0, 2.0]
+
+
+def test_failures_older_than_the_window_are_forgotten(
+    service: AuthService, clock: Clock, sleeps: Sleeps
+) -> None:
+    for _ in range(4):
+        attempt(service, ADA, "wrong")
+    clock.advance(WINDOW)
+    sleeps.delays.clear()
+
+    outcomes = [attempt(service, ADA, "wrong") for _ in range(4)]
+
+    assert "refused" not in " ".join(outcomes)
+    assert sleeps.delays == [1.0, 2.0]
+
+
+def test_every_spelling_of_an_email_counts_against_the_same_account(
+    service: AuthService,
+) -> None:
+    for spelling in (
+        "ada@example.org",
+        "ADA@example.org",
+        "Ada@Example.org",
+        "\uff21da@example.org",
+    ):
+        attempt(service, spelling, "wrong")
+    attempt(service, "ADA@EXAMPLE.ORG", "wrong")
+
+    assert attempt(service, ADA, PASSWORD).startswith("refused")
+    assert attempt(service, "eve@example.org", "wrong") == "invalid: invalid credentials"
+
+
+def test_an_outage_of_the_user_service_is_not_counted_as_a_failure(
+    service: AuthService, users: FakeUserDirectory, sleeps: Sleeps
+) -> None:
+    users.available = False
+    for _ in range(6):
+        with pytest.raises(Unavailable):
+            service.login(email=ADA, password=PASSWORD)
+    users.available = True
+
+    assert attempt(service, ADA, PASSWORD) == "signed in"
+    assert sleeps.delays == []
+
+
+def test_a_failed_login_leaves_no_session(service: AuthService, uow: FakeAuthUnitOfWork) -> None:
+    attempt(service, ADA, "wrong")
+
+    assert uow.sessions.rows == {}
+    assert uow.refresh_tokens.rows == {}
+
+
+def test_the_throttle_refuses_inconsistent_rules() -> None:
+    with pytest.raises(ValueError, match="slow_after"):
+        LoginThrottle(max_failures=2, slow_after=3)
+    with pytest.raises(ValueError, match="positive"):
+        LoginThrottle(lockout=timedelta(0))
+    with pytest.raises(ValueError, match="slowdown"):
+        LoginThrottle(slowdown=timedelta(seconds=5), max_slowdown=timedelta(seconds=1))

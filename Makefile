@@ -20,7 +20,9 @@ help: ## List every target with one line each
 up: generate ## Run the whole stack locally on SQLite (no cluster, no database server)
 	@mkdir -p .run
 	$(PYTHON) -m services.user migrate
-	@exec $(PYTHON) -m services.user serve
+	$(PYTHON) -m services.auth migrate
+	@echo "user: grpc 127.0.0.1:50051 (metrics :9464)   auth: grpc 127.0.0.1:50052 (metrics :9465)"
+	@exec $(VENV)/bin/honcho start -f Procfile
 
 install: $(STAMP) ## Create .venv and install the locked dependencies
 $(STAMP): requirements.lock pyproject.toml

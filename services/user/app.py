@@ -107,7 +107,7 @@ def serve(settings: UserSettings, *, workers: int | None = None) -> int:
 def _serve_worker(settings: UserSettings, count: int, worker_index: int) -> int:
     configure_logging(settings.logging, service=SERVICE_NAME)
     server = create_server(settings, worker_index=worker_index, reuse_port=count > 1)
-    return run_until_signalled(server, settings.grpc.grace_seconds)
+    return run_until_signalled(server, settings.grpc.grace_seconds, exiting=True)
 
 
 def migrate(settings: UserSettings, *, revision: str | None = None, down: bool = False) -> None:

@@ -11,11 +11,12 @@ fails keeps the keys already known: an auth service restarting must not log ever
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from http.client import HTTPException
 from pathlib import Path
 
@@ -25,13 +26,25 @@ from jwt.exceptions import PyJWTError
 
 from servicekit.errors import Unauthenticated
 
-__all__ = ["JwksSource", "parse_jwks"]
+__all__ = ["JwksSource", "parse_jwks", "write_jwks_file"]
 
 _log = structlog.get_logger(__name__)
 
 _MAX_JWKS_BYTES = 1024 * 1024
 _SIGNING_KEY_TYPES = frozenset({"EC", "RSA", "OKP"})
 _URL_SCHEMES = frozenset({"http", "https"})
+
+
+def write_jwks_file(path: Path, keys: Sequence[Mapping[str, object]]) -> None:
+    """Publish ``keys`` as a JWKS document at ``path``, atomically.
+
+    Written to a temporary file, then renamed over ``path``: a verifier reading the file
+    (``JwksSource.from_file``) sees the old key set or the new one, never half of one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(json.dumps({"keys": list(keys)}, indent=2), encoding="utf-8")
+    os.replace(partial, path)
 
 
 def parse_jwks(document: str | bytes) -> dict[str, PyJWK]:

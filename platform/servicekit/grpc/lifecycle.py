@@ -34,11 +34,16 @@ class Stoppable(Protocol):
     def stop(self, grace: float | None = None) -> None: ...
 
 
-def run_until_signalled(server: Stoppable, grace: float | None = None) -> int:
+def run_until_signalled(
+    server: Stoppable, grace: float | None = None, *, exiting: bool = False
+) -> int:
     """Start ``server`` (if it is not yet), block until a stop signal, stop it; return 0.
 
     Must run in the main thread (Python delivers signals there). ``grace`` None means the
-    server's own default. The previous signal handlers are restored on return.
+    server's own default. The previous signal handlers are restored on return, unless
+    ``exiting``: a process that ends after this ignores further stop signals instead, so a
+    process manager repeating SIGTERM (honcho does, when a sibling exits) cannot kill it
+    while it exits cleanly.
     """
     stop_requested = threading.Event()
     received: list[int] = []
@@ -58,7 +63,7 @@ def run_until_signalled(server: Stoppable, grace: float | None = None) -> int:
         _logger.info("stop signal received", signal=signal.Signals(received[0]).name)
         server.stop(grace)
     finally:
-        _restore(previous)
+        _restore(dict.fromkeys(previous, signal.SIG_IGN) if exiting else previous)
     if len(received) > 1:
         _logger.warning("stopped without waiting for the grace period", signals=len(received))
     return 0

@@ -12,8 +12,6 @@ and called with ``issuer.mint(...)`` tokens, so tests go through the real verifi
 
 from __future__ import annotations
 
-import json
-import os
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -24,6 +22,8 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
+
+from servicekit.auth.jwks import write_jwks_file
 
 __all__ = ["SigningKey", "TestIssuer"]
 
@@ -117,7 +117,4 @@ class TestIssuer:
         return jwt.encode(claims, signer.private_key, algorithm="ES256", headers=headers)
 
     def _write_jwks(self) -> None:
-        # Write then rename, so a verifier never reads a half-written file.
-        partial = self._jwks_file.with_suffix(".json.tmp")
-        partial.write_text(json.dumps(self.jwks(), indent=2), encoding="utf-8")
-        os.replace(partial, self._jwks_file)
+        write_jwks_file(self._jwks_file, self.jwks()["keys"])

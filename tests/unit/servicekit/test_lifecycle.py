@@ -57,6 +57,21 @@ def test_a_stop_signal_stops_the_server_with_the_grace_given_and_returns_zero() 
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
 
 
+def test_an_exiting_process_ignores_stop_signals_after_its_clean_stop() -> None:
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        code = run_until_signalled(FakeServer(signal_on_start=signal.SIGTERM), exiting=True)
+        # A process manager repeating SIGTERM now must not kill the process mid-exit.
+        os.kill(os.getpid(), signal.SIGTERM)
+
+        assert code == 0
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGINT, before[1])
+
+
 def test_a_second_signal_during_the_drain_forces_an_immediate_stop() -> None:
     server = FakeServer(signal_on_start=signal.SIGTERM, signal_on_stop=signal.SIGTERM)
 

@@ -109,7 +109,8 @@ class UserServiceServicer:
 
     def VerifyCredentials(self, request, context):
         """Checks an email and password pair. Internal: called by the auth service only. An
-        unknown email and a wrong password give the same error.
+        unknown email and a wrong password give the same error: UNAUTHENTICATED with the
+        message "invalid credentials".
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -47,7 +47,8 @@ class UserServiceStub:
     """Deletes a user. A deleted user can no longer sign in and is not found any more."""
     VerifyCredentials: _grpc.UnaryUnaryMultiCallable[_user_service_pb2.VerifyCredentialsRequest, _user_service_pb2.VerifyCredentialsResponse]
     """Checks an email and password pair. Internal: called by the auth service only. An
-    unknown email and a wrong password give the same error.
+    unknown email and a wrong password give the same error: UNAUTHENTICATED with the
+    message "invalid credentials".
     """
 
 @_typing.type_check_only
@@ -69,7 +70,8 @@ class UserServiceAsyncStub(UserServiceStub):
     """Deletes a user. A deleted user can no longer sign in and is not found any more."""
     VerifyCredentials: _aio.UnaryUnaryMultiCallable[_user_service_pb2.VerifyCredentialsRequest, _user_service_pb2.VerifyCredentialsResponse]  # type: ignore[assignment]
     """Checks an email and password pair. Internal: called by the auth service only. An
-    unknown email and a wrong password give the same error.
+    unknown email and a wrong password give the same error: UNAUTHENTICATED with the
+    message "invalid credentials".
     """
 
 class UserServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -124,7 +126,8 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_user_service_pb2.VerifyCredentialsResponse, _abc.Awaitable[_user_service_pb2.VerifyCredentialsResponse]]:
         """Checks an email and password pair. Internal: called by the auth service only. An
-        unknown email and a wrong password give the same error.
+        unknown email and a wrong password give the same error: UNAUTHENTICATED with the
+        message "invalid credentials".
         """
 
 def add_UserServiceServicer_to_server(servicer: UserServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,19 @@
+"""The API Gateway: the REST face of the contracts, transcoded to gRPC.
+
+A connexion (ASGI) app serves the generated OpenAPI document; every operation resolves to
+one generic transcoder that finds its gRPC method by ``operationId`` and its
+``google.api.http`` rule, builds the request message from the path, query and body (the
+proto3 JSON mapping), calls the backend with a deadline and answers with the reply as
+proto3 JSON. Errors are problem details derived from the gRPC status.
+
+Read it from the edge inward:
+
+- ``app``: the wiring (``create_app``, ``serve``) and ``settings``;
+- ``edge``: request id, trace context, ``metrics``, one log line per request (``scope``
+  carries them inward), and the gateway's own ``endpoints`` (health, readiness, JWKS);
+- connexion: routing and validation against the document (``validation`` reports field
+  violations; ``errors`` renders what connexion raises);
+- ``transcoder``: the one handler, over ``plans`` (each operation's work, done at start;
+  ``fieldpaths`` spells field names) and ``backends`` (grpc.aio channels, readiness);
+- ``problems``: every error as problem details.
+"""

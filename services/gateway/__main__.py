@@ -1,0 +1,34 @@
+"""``python -m services.gateway serve``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from servicekit.config import ConfigError
+from services.gateway.app import serve
+from services.gateway.settings import load
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load(env_file=args.env_file)
+    except ConfigError as exc:
+        print(f"gateway: invalid settings\n{exc}", file=sys.stderr)
+        return 2
+    return serve(settings)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m services.gateway", description=__doc__)
+    parser.add_argument("--env-file", type=Path, help="a dotenv file of GATEWAY_* variables")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve REST over HTTP until SIGTERM or SIGINT")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""The one wiring function of the API Gateway: settings in, an ASGI application out.
+
+Nothing is built at import time. ``create_app`` reads the OpenAPI document, works out
+every operation's plan from the contracts and assembles connexion behind the edge; the
+channels, the metrics endpoint and the client series come to life in the application's
+lifespan (on uvicorn's event loop) and go away with it. ``serve`` runs uvicorn until
+SIGTERM or SIGINT, then lets in-flight requests finish within the grace period.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from types import FrameType
+from typing import Any
+
+import structlog
+import uvicorn
+import yaml
+from connexion import AsyncApp, ConnexionMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.options import SwaggerUIOptions
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
+from starlette.types import Receive, Scope, Send
+
+from acme.auth.v1 import auth_service_pb2
+from acme.user.v1 import user_service_pb2
+from servicekit.clients import client_metrics
+from servicekit.grpc.lifecycle import STOP_SIGNALS
+from servicekit.logging import configure_logging
+from servicekit.metrics import new_registry, start_metrics_server
+from servicekit.tracing import configure_tracing
+from services.gateway.backends import Backend, Readiness
+from services.gateway.edge import Edge
+from services.gateway.endpoints import JwksCache, own_endpoints
+from services.gateway.errors import HANDLED, problem_handler
+from services.gateway.fieldpaths import routable_document
+from services.gateway.metrics import HttpServerMetrics
+from services.gateway.plans import OperationPlan, build_plans
+from services.gateway.settings import GatewaySettings
+from services.gateway.transcoder import Transcoder, TranscodingResolver
+from services.gateway.validation import validator_map
+
+__all__ = ["DOCS_PATH", "JWKS_OPERATION", "SERVICE_NAME", "Gateway", "create_app", "serve"]
+
+SERVICE_NAME = "gateway"
+DOCS_PATH = "/docs"
+JWKS_OPERATION = "acme.auth.v1.AuthService.GetJwks"
+_USER_SERVICE = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
+_AUTH_SERVICE = auth_service_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
+# Authentication and access policy are the backends' (the contract's): connexion's
+# security middleware would only guess at them, and costs time on every request.
+_MIDDLEWARES = [m for m in ConnexionMiddleware.default_middlewares if m is not SecurityMiddleware]
+
+_log = structlog.get_logger("services.gateway")
+
+
+class Gateway:
+    """The ASGI application: the edge around connexion, and the lifespan of the backends.
+
+    ``metrics_port`` is the bound port of ``/metrics`` once the application has started
+    (None when metrics are off or before the start).
+    """
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.metrics_port: int | None = None
+        document = yaml.safe_load(settings.http.spec_path.read_text(encoding="utf-8"))
+        plans = build_plans(document)
+        self._backends = {
+            _USER_SERVICE: Backend("user", service=_USER_SERVICE, settings=settings.backends.user),
+            _AUTH_SERVICE: Backend("auth", service=_AUTH_SERVICE, settings=settings.backends.auth),
+        }
+        self._registry: CollectorRegistry = new_registry()
+        self._tracer_provider: TracerProvider = configure_tracing(
+            settings.tracing, service=SERVICE_NAME
+        )
+        self._transcoder = Transcoder(plans, self._backends, metrics=client_metrics(self._registry))
+        readiness = Readiness(
+            {backend.name: backend for backend in self._backends.values()},
+            cache_seconds=settings.http.readiness_cache_seconds,
+        )
+        jwks = JwksCache(
+            self._transcoder, JWKS_OPERATION, cache_seconds=settings.http.jwks_cache_seconds
+        )
+        self._edge = Edge(
+            self._connexion(settings, document, plans),
+            plans=plans,
+            local=own_endpoints(document=document, readiness=readiness, jwks=jwks),
+            docs_path=DOCS_PATH,
+            max_body_bytes=settings.http.max_body_bytes,
+            metrics=HttpServerMetrics(self._registry),
+            tracer_provider=self._tracer_provider if settings.tracing.otlp_endpoint else None,
+        )
+        self._stop_metrics: Callable[[], None] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._edge(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Any) -> AsyncIterator[None]:
+        """Open the channels on the running loop; close everything when serving ends."""
+        for backend in self._backends.values():
+            backend.open()
+        self._transcoder.bind()
+        self.metrics_port, self._stop_metrics = start_metrics_server(
+            self.settings.metrics, self._registry
+        )
+        _log.info(
+            "gateway started",
+            backends={b.name: b.settings.target for b in self._backends.values()},
+            metrics=self._metrics_url(),
+        )
+        try:
+            yield
+        finally:
+            for backend in self._backends.values():
+                await backend.close(grace=1.0)
+            if self._stop_metrics is not None:
+                self._stop_metrics()
+            self._tracer_provider.shutdown()
+            _log.info("gateway stopped")
+
+    def _connexion(
+        self,
+        settings: GatewaySettings,
+        document: dict[str, Any],
+        plans: Mapping[str, OperationPlan],
+    ) -> AsyncApp:
+        app = AsyncApp(
+            __name__,
+            lifespan=self.lifespan,
+            middlewares=list(_MIDDLEWARES),
+            resolver=TranscodingResolver(self._transcoder),
+            strict_validation=True,
+            validate_responses=False,
+            validator_map=validator_map(),
+            swagger_ui_options=SwaggerUIOptions(
+                serve_spec=False,  # the edge serves the document as generated
+                swagger_ui=settings.http.docs,
+                swagger_ui_path=DOCS_PATH,
+            ),
+        )
+        app.add_api(routable_document(document))
+        handler = problem_handler(plans)
+        for exception in HANDLED:
+            app.add_error_handler(exception, handler)
+        return app
+
+    def _metrics_url(self) -> str | None:
+        port = self.metrics_port
+        return None if port is None else f"http://{self.settings.metrics.host}:{port}/metrics"
+
+
+def create_app(settings: GatewaySettings) -> Gateway:
+    """The gateway as an ASGI application (lifespan "on": it opens its channels then)."""
+    return Gateway(settings)
+
+
+def serve(settings: GatewaySettings) -> int:
+    """Serve until SIGTERM or SIGINT; exit code 0 after a clean drain."""
+    configure_logging(settings.logging, service=SERVICE_NAME)
+    server = _Server(uvicorn_config(create_app(settings), settings))
+    server.run()
+    return 0 if server.started else 1
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server with the platform's stop rules (``servicekit.grpc.lifecycle``).
+
+    The first SIGTERM or SIGINT stops accepting and drains within the grace period; a
+    second one stops at once. uvicorn would raise the signal again once drained, killing
+    the process with it: here the process exits 0 instead, and ignores further signals
+    while it does (a process manager repeating SIGTERM cannot cut its exit short).
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self.handle_exit)
+        try:
+            yield
+        finally:
+            for signum in STOP_SIGNALS:
+                signal.signal(signum, signal.SIG_IGN)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit:
+            self.force_exit = True
+            _log.warning("stopping without waiting for in-flight requests")
+            return
+        _log.info("stop signal received", signal=signal.Signals(sig).name)
+        self.should_exit = True
+
+
+def uvicorn_config(app: Gateway, settings: GatewaySettings) -> uvicorn.Config:
+    """uvicorn's configuration: our logging (``log_config=None``), no access log (the
+    edge writes one line per request), lifespan on, the grace period of the settings."""
+    http = settings.http
+    return uvicorn.Config(
+        app,
+        host=http.host,
+        port=http.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+        timeout_graceful_shutdown=math.ceil(http.grace_seconds),
+    )

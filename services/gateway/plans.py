@@ -1,0 +1,313 @@
+"""What each REST operation does, worked out once at start from the contract.
+
+For every operation of the OpenAPI document, its ``operationId`` (the full gRPC method
+name) finds the method in the protobuf descriptor pool; the method's ``google.api.http``
+rule says where the request body goes (``*``, one field, or nowhere) and which field of
+the reply is the response body. Each path and query parameter is mapped to the JSON path
+of the request field it fills. The document and the descriptors are checked against each
+other: a mismatch is a ``PlanError`` at start, never a surprise on a request.
+
+``request_from`` builds the request message of one call from connexion's arguments: the
+body first, then path parameters (they win, as in grpc-gateway), then query parameters,
+parsed with the proto3 JSON mapping; an unknown field is an error, not ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connexion.decorators.parameter import sanitized
+from google.api import (  # type: ignore[import-untyped, unused-ignore]  # ships no py.typed
+    annotations_pb2,
+    http_pb2,
+)
+from google.protobuf import descriptor_pool, json_format, message_factory
+from google.protobuf.descriptor import Descriptor, MethodDescriptor
+from google.protobuf.message import Message
+
+from services.gateway.fieldpaths import TEMPLATE_VARIABLE, field_named, routable_name
+
+__all__ = [
+    "BODY_ARGUMENT",
+    "OperationPlan",
+    "Parameter",
+    "PlanError",
+    "RequestError",
+    "build_plans",
+]
+
+BODY_ARGUMENT = "body"
+"""The name connexion gives the request body among a handler's keyword arguments."""
+
+_VERBS = ("get", "put", "post", "delete", "patch")
+_PARSE_STEP = re.compile(r"Failed to parse (\w+) field")
+_UNKNOWN_FIELD = re.compile(r'Message type "([^"]+)" has no field named "([^"]+)"')
+_LOCATION = re.compile(r"\s+at\s+\S+$")
+
+
+class PlanError(ValueError):
+    """The OpenAPI document and the contracts' descriptors do not agree."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class RequestError(ValueError):
+    """A request cannot become its gRPC message (wrong JSON types, unknown fields).
+
+    ``field`` is the JSON path of the field at fault when it is known (``user.foo``),
+    ``rule`` what is wrong with it: ``unknown_field`` or ``json_type``.
+    """
+
+    def __init__(self, message: str, *, field: str = "", rule: str = "json_type") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.rule = rule
+
+    @classmethod
+    def from_parse_error(cls, exc: Exception) -> RequestError:
+        """What json_format says, with the field path it names in its own words."""
+        text = _first_line(exc)
+        steps = _PARSE_STEP.findall(text)
+        unknown = _UNKNOWN_FIELD.search(text)
+        if unknown:
+            steps.append(unknown.group(2))
+            message, rule = f"is not a field of {unknown.group(1)}", "unknown_field"
+        else:
+            reason = _LOCATION.sub("", text.rsplit("field: ", 1)[-1]).rstrip(". ")
+            message, rule = reason or "has a value of the wrong JSON type", "json_type"
+        return cls(message, field=".".join(steps), rule=rule)
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A path or query parameter: its name in the document and in connexion's arguments
+    (and validation errors), and the JSON path of the request field it fills."""
+
+    name: str
+    routed_name: str
+    argument: str
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationPlan:
+    """Everything a call of one operation needs, computed at start."""
+
+    operation_id: str
+    http_method: str
+    route: str
+    service: str
+    grpc_path: str
+    method: MethodDescriptor
+    request_class: type[Message]
+    response_class: type[Message]
+    body_path: tuple[str, ...] | None
+    response_field: str | None
+    parameters: tuple[Parameter, ...]
+
+    @property
+    def body_prefix(self) -> str:
+        """The JSON path of the body inside the request (``user.``), for field names."""
+        return "".join(f"{step}." for step in self.body_path or ())
+
+    def document_field(self, field: str) -> str:
+        """A parameter's field path with the parameter's name as the document spells it."""
+        for parameter in self.parameters:
+            routed = parameter.routed_name
+            if routed != parameter.name and (
+                field == routed or field.startswith((f"{routed}.", f"{routed}["))
+            ):
+                return parameter.name + field[len(routed) :]
+        return field
+
+    def request_from(self, arguments: Mapping[str, Any]) -> Message:
+        """The request message of the call; ``RequestError`` when the JSON does not fit."""
+        fields = self._fields(arguments)
+        try:
+            return json_format.ParseDict(fields, self.request_class(), ignore_unknown_fields=False)
+        except (json_format.ParseError, TypeError, ValueError) as exc:
+            raise RequestError.from_parse_error(exc) from exc
+
+    def reply_body(self, reply: Message) -> Message:
+        """The part of the reply that is the response body (``response_body``)."""
+        if self.response_field is None:
+            return reply
+        part: Message = getattr(reply, self.response_field)
+        return part
+
+    def _fields(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        body = arguments.get(BODY_ARGUMENT)
+        if self.body_path is None or body is None:
+            fields: dict[str, Any] = {}
+        elif not self.body_path:
+            if not isinstance(body, dict):
+                raise RequestError("the request body must be a JSON object", rule="json_type")
+            fields = dict(body)
+        else:
+            fields = {}
+            _put(fields, self.body_path, body)
+        for parameter in self.parameters:
+            value = arguments.get(parameter.argument)
+            if value is not None:
+                _put(fields, parameter.path, value)
+        return fields
+
+
+def build_plans(
+    document: Mapping[str, Any], pool: descriptor_pool.DescriptorPool | None = None
+) -> dict[str, OperationPlan]:
+    """The plan of every operation of ``document``, by ``operationId``.
+
+    The ``_pb2`` modules of the services must be imported first: their descriptors are
+    looked up in ``pool`` (the default pool).
+    """
+    pool = pool or descriptor_pool.Default()
+    plans: dict[str, OperationPlan] = {}
+    problems: list[str] = []
+    for route, verb, operation in _operations(document):
+        where = f"{verb.upper()} {route}"
+        operation_id = operation.get("operationId")
+        if not isinstance(operation_id, str):
+            problems.append(f"{where}: no operationId")
+            continue
+        try:
+            plans[operation_id] = _plan(pool, route, verb, operation_id, operation)
+        except PlanError as exc:
+            problems += [f"{where} ({operation_id}): {problem}" for problem in exc.problems]
+    if problems:
+        raise PlanError(problems)
+    return plans
+
+
+def _operations(document: Mapping[str, Any]) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
+    for route, item in (document.get("paths") or {}).items():
+        for verb in _VERBS:
+            operation = item.get(verb)
+            if isinstance(operation, Mapping):
+                yield route, verb, operation
+
+
+def _plan(
+    pool: descriptor_pool.DescriptorPool, route: str, verb: str, operation_id: str, op: Any
+) -> OperationPlan:
+    try:
+        method = pool.FindMethodByName(operation_id)
+    except KeyError:
+        raise PlanError(["no gRPC method of that name in the contracts"]) from None
+    rule = _http_rule(method)
+    problems = _rule_problems(rule, route, verb, has_body="requestBody" in op)
+    body_path = _body_path(method.input_type, rule.body, problems)
+    response_field = _response_field(method.output_type, rule.response_body, problems)
+    parameters = _parameters(method.input_type, op.get("parameters") or (), problems)
+    if problems:
+        raise PlanError(problems)
+    service = method.containing_service.full_name
+    return OperationPlan(
+        operation_id=operation_id,
+        http_method=verb.upper(),
+        route=route,
+        service=service,
+        grpc_path=f"/{service}/{method.name}",
+        method=method,
+        request_class=message_factory.GetMessageClass(method.input_type),
+        response_class=message_factory.GetMessageClass(method.output_type),
+        body_path=body_path,
+        response_field=response_field,
+        parameters=parameters,
+    )
+
+
+def _http_rule(method: MethodDescriptor) -> http_pb2.HttpRule:
+    rule: http_pb2.HttpRule = method.GetOptions().Extensions[annotations_pb2.http]
+    return rule
+
+
+def _rule_problems(rule: http_pb2.HttpRule, route: str, verb: str, *, has_body: bool) -> list[str]:
+    pattern = rule.WhichOneof("pattern")
+    if pattern is None:
+        return ["the method has no google.api.http rule"]
+    template = getattr(rule, pattern)
+    problems = []
+    if (pattern, TEMPLATE_VARIABLE.sub(r"{\1}", template)) != (verb, route):
+        problems.append(f"the google.api.http rule says {pattern.upper()} {template}")
+    if has_body != bool(rule.body):
+        problems.append(f"requestBody present: {has_body}, but the rule's body is {rule.body!r}")
+    return problems
+
+
+def _body_path(descriptor: Descriptor, body: str, problems: list[str]) -> tuple[str, ...] | None:
+    if not body:
+        return None
+    if body == "*":
+        return ()
+    return _resolve(descriptor, body, problems, what="body field")
+
+
+def _response_field(descriptor: Descriptor, name: str, problems: list[str]) -> str | None:
+    if not name:
+        return None
+    field = descriptor.fields_by_name.get(name)
+    if field is None or field.message_type is None:
+        problems.append(f"response_body {name!r} is not a message field of {descriptor.name}")
+        return None
+    return name
+
+
+def _parameters(
+    descriptor: Descriptor, declared: Iterable[Mapping[str, Any]], problems: list[str]
+) -> tuple[Parameter, ...]:
+    parameters = []
+    arguments = {BODY_ARGUMENT}
+    for declaration in declared:
+        name, location = declaration.get("name", ""), declaration.get("in")
+        if location not in ("path", "query"):
+            problems.append(f"parameter {name!r} in {location}: only path and query are mapped")
+            continue
+        routed_name = routable_name(name) if location == "path" else name
+        argument = sanitized(routed_name)
+        if argument in arguments:
+            problems.append(f"parameter {name!r} collides with another as argument {argument!r}")
+        arguments.add(argument)
+        path = _resolve(descriptor, name, problems, what=f"{location} parameter")
+        parameters.append(
+            Parameter(name=name, routed_name=routed_name, argument=argument, path=path)
+        )
+    return tuple(parameters)
+
+
+def _resolve(
+    descriptor: Descriptor, dotted: str, problems: list[str], *, what: str
+) -> tuple[str, ...]:
+    """JSON names of the fields along ``dotted`` (proto or JSON names)."""
+    steps: list[str] = []
+    current: Descriptor | None = descriptor
+    for name in dotted.split("."):
+        field = field_named(current, name)
+        if field is None:
+            problems.append(f"{what} {dotted!r}: {name!r} is not a field of {descriptor.name}")
+            return tuple(steps)
+        steps.append(field.json_name)
+        current = field.message_type
+    return tuple(steps)
+
+
+def _put(fields: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    node = fields
+    for depth, step in enumerate(path[:-1], start=1):
+        child = node.setdefault(step, {})
+        if not isinstance(child, dict):
+            where = ".".join(path[:depth])
+            raise RequestError(f"{where} must be a JSON object", field=where)
+        node = child
+    node[path[-1]] = value
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,121 @@
+"""``python -m services.gateway serve`` as an operator runs it: a process that logs one JSON
+line per request and, on SIGTERM, finishes the requests in flight and exits 0."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent import futures
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+
+from acme.user.v1 import user_pb2, user_service_pb2
+from tests.e2e.auth._stack import free_port
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+USER_SERVICE = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
+
+
+def slow_get_user(
+    request: user_service_pb2.GetUserRequest, context: Any
+) -> user_service_pb2.GetUserResponse:
+    """GetUser, answered after half a second: long enough to be in flight at SIGTERM."""
+    time.sleep(0.5)
+    user = user_pb2.User(id=request.id, email="ada@example.com", display_name="Ada")
+    return user_service_pb2.GetUserResponse(user=user)
+
+
+@pytest.fixture
+def backend() -> Iterator[str]:
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    get_user = grpc.unary_unary_rpc_method_handler(
+        slow_get_user,
+        request_deserializer=user_service_pb2.GetUserRequest.FromString,
+        response_serializer=user_service_pb2.GetUserResponse.SerializeToString,
+    )
+    service = grpc.method_handlers_generic_handler(USER_SERVICE, {"GetUser": get_user})
+    server.add_generic_rpc_handlers((service,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.stop(0)
+
+
+def test_sigterm_lets_the_request_in_flight_finish_then_exits_zero(backend: str) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "GATEWAY_HTTP__PORT": str(port),
+        "GATEWAY_METRICS__PORT": "0",
+        "GATEWAY_LOGGING__FORMAT": "json",
+        "GATEWAY_BACKENDS__USER__TARGET": backend,
+        "GATEWAY_BACKENDS__AUTH__TARGET": backend,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.gateway", "serve"],
+        cwd=REPOSITORY,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_live(base_url, process)
+        user_id = str(uuid.uuid4())
+        replies: list[httpx.Response] = []
+        in_flight = threading.Thread(
+            target=lambda: replies.append(httpx.get(f"{base_url}/v1/users/{user_id}", timeout=10))
+        )
+        in_flight.start()
+        time.sleep(0.2)  # the request is at the backend now
+
+        process.send_signal(signal.SIGTERM)
+        in_flight.join(timeout=10)
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == 0, stderr
+    assert replies[0].status_code == 200
+    assert replies[0].json()["id"] == user_id
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    served = [line for line in lines if line.get("event") == "http"]
+    assert {
+        "method": "GET",
+        "route": "/v1/users/{id}",
+        "status": 200,
+        "request_id": replies[0].headers["x-request-id"],
+    }.items() <= served[-1].items()
+    assert served[-1]["duration_ms"] >= 500
+    assert served[-1]["service"] == "gateway"
+    assert any(line.get("event") == "stop signal received" for line in lines)
+
+
+def _wait_until_live(base_url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the gateway exited early: {process.communicate()[1]}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the gateway did not start serving")

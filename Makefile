@@ -12,7 +12,7 @@ BASE ?= main
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help up install lock thirdparty generate check-generated format lint breaking \
-        style test test-python bench bench-services clean
+        style test test-python bench bench-services bench-auth clean
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,6 +75,9 @@ bench: thirdparty ## Time `make generate` and `make lint breaking`
 
 bench-services: thirdparty ## Load the gRPC services: req/s, latency, CPU per call, ratios R1 R3 R6
 	@$(PYTHON) bench/services.py $(BENCH_ARGS)
+
+bench-auth: thirdparty ## Login throughput (argon2-bound) and the cost of verifying a token per call
+	@$(PYTHON) bench/auth.py $(BENCH_ARGS)
 
 clean: ## Remove caches and materialised third-party protos (keeps .venv)
 	rm -rf .thirdparty .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

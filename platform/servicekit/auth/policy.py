@@ -7,6 +7,7 @@ reflection services that probes and tools call without credentials.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -36,6 +37,11 @@ class MethodPolicy:
     roles: frozenset[str] = frozenset()
     owner_field: str = ""
     services: frozenset[str] = frozenset()
+    _owner_path: tuple[str, ...] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        path = tuple(self.owner_field.split(".")) if self.owner_field else ()
+        object.__setattr__(self, "_owner_path", path)  # split once, not on every call
 
     @classmethod
     def from_proto(cls, policy: access_pb2.AccessPolicy) -> MethodPolicy:
@@ -52,16 +58,16 @@ class MethodPolicy:
         return (
             self.public
             or self.authenticated
-            or any(principal.has_role(role) for role in self.roles)
+            or not self.roles.isdisjoint(principal.roles)
             or (principal.service is not None and principal.service in self.services)
             or self._owns(principal, request)
         )
 
     def _owns(self, principal: Principal, request: Message | None) -> bool:
         # Ownership is a user's; a service principal's subject is a service name.
-        if not self.owner_field or principal.is_service or request is None:
+        if not self._owner_path or principal.is_service or request is None:
             return False
-        owner = _field_value(request, self.owner_field)
+        owner = _field_value(request, self._owner_path)
         return bool(owner) and owner == principal.subject
 
 
@@ -119,18 +125,17 @@ class AccessPolicies:
             raise PermissionDenied(f"calling {method_name} is not allowed")
 
 
-def _field_value(message: Message, path: str) -> object:
-    """The value at a dotted path of ``message``, or None when a step is unset or unknown."""
+def _field_value(message: Message, path: tuple[str, ...]) -> object:
+    """The value at a path of ``message`` (its field names), or None when a step is unset
+    or unknown."""
     value: object = message
-    for name in path.split("."):
+    for name in path:
         if not isinstance(value, Message):
             return None
-        field = value.DESCRIPTOR.fields_by_name.get(name)
-        if field is None:
+        step = getattr(value, name, None)
+        if step is None or (isinstance(step, Message) and not value.HasField(name)):
             return None
-        if field.message_type is not None and not value.HasField(name):
-            return None
-        value = getattr(value, name)
+        value = step
     return value
 
 

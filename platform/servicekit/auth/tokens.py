@@ -1,5 +1,9 @@
 """Access tokens in, principals out: JWT verification against the auth service's keys.
 
+A token that verified is remembered for a short while (``VerifiedTokens``: at most
+``token_cache_seconds``, and never past its ``exp``), so a caller sending the same token
+with every call pays for one signature check, not one per call.
+
 Every failure becomes ``Unauthenticated`` with a message that says what is wrong with the
 token (expired, wrong audience, bad signature...) so a caller can fix its side, and never
 repeats the token or its claims back.
@@ -7,7 +11,8 @@ repeats the token or its claims back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +35,7 @@ from jwt.exceptions import (
 
 from servicekit.auth.jwks import JwksSource
 from servicekit.auth.principal import Principal
+from servicekit.auth.token_cache import VerifiedTokens
 from servicekit.errors import Unauthenticated
 
 __all__ = ["REQUIRED_CLAIMS", "AuthSettings", "TokenVerifier"]
@@ -58,6 +64,8 @@ class AuthSettings:
     """Where the verifying keys are and what a valid token must say.
 
     Set exactly one of ``jwks_url`` (the auth service's JWKS over HTTP) and ``jwks_file``.
+    A verified token is remembered for at most ``token_cache_seconds`` (0: verify every
+    call), ``token_cache_size`` tokens at most.
     """
 
     jwks_url: str = ""
@@ -69,6 +77,8 @@ class AuthSettings:
     jwks_min_refresh_seconds: float = 10.0
     jwks_max_age_seconds: float = 300.0
     jwks_timeout_seconds: float = 2.0
+    token_cache_size: int = 10_000
+    token_cache_seconds: float = 60.0
 
 
 class TokenVerifier:
@@ -82,15 +92,24 @@ class TokenVerifier:
         audience: str,
         leeway: float = 30,
         algorithms: Sequence[str] = ("ES256", "RS256", "EdDSA"),
+        cache_size: int = 10_000,
+        cache_max_age: float = 60.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """Raises ``ValueError`` for an algorithm list that would accept forged tokens:
         ``none`` needs no key at all, and an ``HS*`` algorithm verified with a published
-        public key lets anyone who reads the JWKS sign tokens."""
+        public key lets anyone who reads the JWKS sign tokens.
+
+        ``cache_size`` and ``cache_max_age`` bound the tokens remembered as verified;
+        ``clock`` is the wall clock their ``exp`` is checked against."""
         self._jwks = jwks
         self._issuer = issuer
         self._audience = audience
         self._leeway = leeway
         self._algorithms = _checked_algorithms(algorithms)
+        self._verified = VerifiedTokens(
+            max_entries=cache_size, max_age=cache_max_age, leeway=leeway, clock=clock
+        )
 
     @classmethod
     def from_settings(cls, settings: AuthSettings) -> TokenVerifier:
@@ -101,12 +120,19 @@ class TokenVerifier:
             audience=settings.audience,
             leeway=settings.leeway_seconds,
             algorithms=settings.algorithms,
+            cache_size=settings.token_cache_size,
+            cache_max_age=settings.token_cache_seconds,
         )
 
     def verify(self, token: str) -> Principal:
         """The principal the token speaks for; ``Unauthenticated`` when it is not valid."""
         if not token or len(token) > _MAX_TOKEN_CHARS:
             raise Unauthenticated("token is malformed")
+        principal, expired = self._verified.find(token)
+        if principal is not None:
+            return principal
+        if expired:
+            raise Unauthenticated("token expired")
         kid = self._kid(token)
         key = self._jwks.key_for(kid)
         try:
@@ -121,7 +147,9 @@ class TokenVerifier:
             )
         except PyJWTError as exc:
             raise Unauthenticated(_message_for(exc)) from None
-        return _principal(claims)
+        principal = _principal(claims)
+        self._verified.add(token, principal, float(claims["exp"]))
+        return principal
 
     def _kid(self, token: str) -> str:
         try:

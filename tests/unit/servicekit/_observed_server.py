@@ -4,7 +4,8 @@ The servicer answers GetUser by id: "missing" aborts with NOT_FOUND, "boom" rais
 unexpected error, "rich" aborts with ``abort_with_status`` (as the error mapping
 interceptor does), "quietly" binds a context variable of its own; anything else returns
 a constant user. Every call logs one line from inside the handler and remembers the
-request id it saw. The health service is registered too: its Watch is a real stream.
+request id, log context and current span it saw. The health service is registered too:
+its Watch is a real stream.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from opentelemetry import trace
 
 from acme.user.v1 import user_pb2, user_service_pb2, user_service_pb2_grpc
 from servicekit.grpc.context import current_request_id
@@ -44,12 +46,14 @@ class _Status:
 class FixedUserService(user_service_pb2_grpc.UserServiceServicer):
     seen_request_ids: list[str | None] = field(default_factory=list)
     seen_context: list[dict[str, Any]] = field(default_factory=list)
+    seen_spans: list[trace.Span] = field(default_factory=list)
 
     def GetUser(  # noqa: N802 - the generated servicer's method name
         self, request: user_service_pb2.GetUserRequest, context: grpc.ServicerContext
     ) -> user_service_pb2.GetUserResponse:
         self.seen_request_ids.append(current_request_id())
         self.seen_context.append(structlog.contextvars.get_contextvars())
+        self.seen_spans.append(trace.get_current_span())
         structlog.get_logger("tests.handler").info("handling", user_id=request.id)
         if request.id == "missing":
             context.abort(grpc.StatusCode.NOT_FOUND, "no such user")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import structlog
@@ -130,6 +132,63 @@ def test_auto_format_is_json_off_a_terminal() -> None:
         logging.getLogger().handlers.clear()
 
     assert pipe.getvalue().startswith("{")
+
+
+def test_a_logger_made_before_a_reconfiguration_writes_where_the_new_one_says() -> None:
+    early = structlog.get_logger("user.early")
+    with json_logs(service="first") as first:
+        early.info("one")
+    with json_logs(service="second") as second:
+        early.info("two")
+
+    assert [(line["event"], line["service"]) for line in first.lines()] == [("one", "first")]
+    assert [(line["event"], line["service"]) for line in second.lines()] == [("two", "second")]
+
+
+def test_a_logger_without_a_name_is_named_after_the_module_that_logs(logs: JsonLogs) -> None:
+    structlog.get_logger().info("who am i")
+
+    [line] = logs.lines()
+    assert line["logger"] == __name__
+
+
+def test_values_json_cannot_hold_are_written_as_their_repr_or_structlog_form(
+    logs: JsonLogs,
+) -> None:
+    class Opaque:
+        def __repr__(self) -> str:
+            return "<opaque>"
+
+    class Described:
+        def __structlog__(self) -> str:
+            return "described"
+
+    structlog.get_logger().info("values", opaque=Opaque(), described=Described(), name="Zoë")
+
+    [line] = logs.lines()
+    assert (line["opaque"], line["described"], line["name"]) == ("<opaque>", "described", "Zoë")
+
+
+def test_timestamps_are_utc_with_microseconds_and_follow_the_clock(logs: JsonLogs) -> None:
+    before = datetime.now(UTC)
+    structlog.get_logger().info("first")
+    time.sleep(1.1)
+    structlog.get_logger().info("second")
+    after = datetime.now(UTC)
+
+    stamps = [line["timestamp"] for line in logs.lines()]
+    for stamp in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
+    first, second = (datetime.fromisoformat(stamp) for stamp in stamps)
+    assert before - timedelta(milliseconds=1) <= first < second <= after
+    assert second - first >= timedelta(seconds=1)
+
+
+def test_a_stream_that_cannot_be_written_does_not_fail_the_code_that_logs() -> None:
+    with json_logs() as logs:
+        logs.stream.close()
+        structlog.get_logger().error("nowhere to go")
+        logging.getLogger("grpc").error("nor this")
 
 
 def test_an_unknown_level_is_refused() -> None:

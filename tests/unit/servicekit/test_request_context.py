@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import grpc
 import pytest
@@ -71,13 +72,16 @@ def test_a_malformed_request_id_is_replaced_by_a_fresh_one(bad_id: str) -> None:
     assert rpc_lines(logs)[0]["request_id"] == echoed
 
 
-def test_calls_without_a_request_id_get_distinct_ones() -> None:
+def test_calls_without_a_request_id_get_distinct_random_uuids() -> None:
     with serving([RequestContextInterceptor()]) as served:
         first = get_user(served)[1][REQUEST_ID_HEADER]
         second = get_user(served)[1][REQUEST_ID_HEADER]
 
     assert HEX_ID.fullmatch(first)
     assert first != second
+    for request_id in (first, second):
+        as_uuid = uuid.UUID(hex=request_id)
+        assert (as_uuid.version, as_uuid.variant) == (4, uuid.RFC_4122)
 
 
 def test_an_aborted_call_is_summarised_with_its_code_at_info() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -170,3 +171,78 @@ def test_without_an_endpoint_nothing_is_exported_even_where_otlp_variables_point
         assert not fake.received.wait(timeout=0.2)
     assert code == grpc.StatusCode.OK
     assert [r.getMessage() for r in caplog.records if r.name.startswith("opentelemetry")] == []
+
+
+@contextmanager
+def unexported(settings: TracingSettings | None = None) -> Iterator[TracerProvider]:
+    provider = configure_tracing(settings or TracingSettings(), service="user")
+    try:
+        yield provider
+    finally:
+        provider.shutdown()
+
+
+def test_without_an_exporter_the_handler_runs_in_a_non_recording_span_of_the_callers_trace() -> (
+    None
+):
+    with unexported() as provider, serving([TracingInterceptor(provider)]) as served:
+        get_user(served, metadata=[traceparent()])
+        get_user(served, metadata=[traceparent()])
+
+    first, second = (span.get_span_context() for span in served.servicer.seen_spans)
+    for span, span_context in zip(served.servicer.seen_spans, (first, second), strict=True):
+        assert not span.is_recording()
+        assert format(span_context.trace_id, "032x") == CALLER_TRACE_ID
+        assert format(span_context.span_id, "016x") != CALLER_SPAN_ID
+        assert span_context.trace_flags.sampled
+        assert not span_context.is_remote
+    assert first.span_id != second.span_id
+
+
+def test_without_an_exporter_a_call_with_no_caller_trace_starts_a_trace_sampled_as_configured() -> (
+    None
+):
+    for ratio, sampled in ((1.0, True), (0.0, False)):
+        settings = TracingSettings(sample_ratio=ratio)
+        with unexported(settings) as provider, serving([TracingInterceptor(provider)]) as served:
+            get_user(served)
+            get_user(served)
+
+        first, second = (span.get_span_context() for span in served.servicer.seen_spans)
+        assert first.is_valid
+        assert first.trace_id != second.trace_id
+        assert first.trace_flags.sampled is sampled
+
+
+def test_without_an_exporter_an_unsampled_caller_is_followed() -> None:
+    with unexported() as provider, serving([TracingInterceptor(provider)]) as served:
+        get_user(served, metadata=[traceparent(sampled=False)])
+
+    [span] = served.servicer.seen_spans
+    assert format(span.get_span_context().trace_id, "032x") == CALLER_TRACE_ID
+    assert not span.get_span_context().trace_flags.sampled
+
+
+def test_spans_are_recorded_from_the_moment_an_exporter_is_added() -> None:
+    exporter = InMemorySpanExporter()
+    with unexported() as provider, serving([TracingInterceptor(provider)]) as served:
+        get_user(served)
+        assert exporter.get_finished_spans() == ()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        get_user(served)
+
+    exported = only_span(exporter)
+    assert exported.name == GET_USER
+    assert exported.context.span_id == served.servicer.seen_spans[1].get_span_context().span_id
+
+
+def test_without_an_exporter_a_streamed_call_runs_and_ends() -> None:
+    with unexported() as provider, serving([TracingInterceptor(provider)]) as served:
+        stream = served.health.Watch(
+            health_pb2.HealthCheckRequest(service="acme.user.v1.UserService"),
+            metadata=[traceparent()],
+        )
+        first = next(stream)
+        stream.cancel()
+
+    assert first.status == health_pb2.HealthCheckResponse.SERVING

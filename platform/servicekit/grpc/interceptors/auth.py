@@ -15,13 +15,13 @@ from typing import Any
 
 import structlog
 from google.protobuf.message import Message
-from grpc_interceptor import ServerInterceptor
 
 from servicekit.auth.policy import AccessPolicies
 from servicekit.auth.principal import Principal
 from servicekit.auth.tokens import TokenVerifier
 from servicekit.errors import Unauthenticated
 from servicekit.grpc.context import bind_principal, current_principal, reset_principal
+from servicekit.grpc.interceptors.base import ServerInterceptor
 from servicekit.tls import peer_service
 
 __all__ = ["AccessPolicyInterceptor", "AuthenticationInterceptor", "bearer_token"]

@@ -28,12 +28,12 @@ from google.rpc import (  # type: ignore[import-untyped, unused-ignore]  # ships
     error_details_pb2,
     status_pb2,
 )
-from grpc_interceptor import ServerInterceptor
 from grpc_status import rpc_status  # type: ignore[import-untyped, unused-ignore]
 from structlog.typing import FilteringBoundLogger
 
 from servicekit import errors
 from servicekit.grpc.context import current_request_id
+from servicekit.grpc.interceptors.base import ServerInterceptor
 
 __all__ = ["DEFAULT_ERROR_TABLE", "ErrorMappingInterceptor"]
 

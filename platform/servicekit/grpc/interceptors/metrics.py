@@ -9,7 +9,9 @@ gone.
 
 ``grpc_type`` (unary, client_stream, server_stream, bidi_stream) is read once per method
 from the protobuf descriptor pool, where every generated module (ours, health,
-reflection) registers its services.
+reflection) registers its services. The labelled series of a method are looked up once,
+on its first call, and kept (``labels()`` takes a lock and builds tuples on every call);
+nothing here removes series, so the kept children stay the registered ones.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import descriptor_pool
-from grpc_interceptor import ServerInterceptor
+from prometheus_client import Counter, Histogram
 
 from servicekit.grpc.interceptors._outcome import final_code, is_stream, watch_stream
+from servicekit.grpc.interceptors.base import ServerInterceptor
 from servicekit.metrics import GrpcServerMetrics
 
 __all__ = ["MetricsInterceptor", "call_labels"]
@@ -43,6 +46,7 @@ class MetricsInterceptor(ServerInterceptor):
 
     def __init__(self, metrics: GrpcServerMetrics) -> None:
         self._metrics = metrics
+        self._methods: dict[str, _MethodSeries] = {}
 
     def intercept(
         self,
@@ -51,35 +55,65 @@ class MetricsInterceptor(ServerInterceptor):
         context: grpc.ServicerContext,
         method_name: str,
     ) -> Any:
-        labels = call_labels(method_name)
-        self._metrics.started.labels(*labels).inc()
-        received = self._metrics.msg_received.labels(*labels)
-        if labels[0] in {"client_stream", "bidi_stream"}:
-            request_or_iterator = _counted(request_or_iterator, received.inc)
+        series = self._methods.get(method_name) or self._first_call(method_name)
+        series.started.inc()
+        if series.client_streaming:
+            request_or_iterator = _counted(request_or_iterator, series.received.inc)
         else:
-            received.inc()
+            series.received.inc()
         started = time.perf_counter()
         try:
             response = method(request_or_iterator, context)
         except BaseException as error:
-            self._handled(labels, final_code(context, error), started)
+            series.handled(final_code(context, error), started)
             raise
-        sent = self._metrics.msg_sent.labels(*labels)
         if is_stream(response):
             return watch_stream(
-                _counted(response, sent.inc),
+                _counted(response, series.sent.inc),
                 context,
-                lambda code: self._handled(labels, code, started),
+                lambda code: series.handled(code, started),
             )
         code = final_code(context, None)
-        if code == grpc.StatusCode.OK:
-            sent.inc()
-        self._handled(labels, code, started)
+        if code is grpc.StatusCode.OK:
+            series.sent.inc()
+        series.handled(code, started)
         return response
 
-    def _handled(self, labels: tuple[str, str, str], code: grpc.StatusCode, started: float) -> None:
-        self._metrics.handled.labels(*labels, code.name).inc()
-        self._metrics.handling_seconds.labels(*labels).observe(time.perf_counter() - started)
+    def _first_call(self, method_name: str) -> _MethodSeries:
+        series = _MethodSeries(self._metrics, call_labels(method_name))
+        # Two first calls racing build equal series; the first one stored is kept.
+        return self._methods.setdefault(method_name, series)
+
+
+class _MethodSeries:
+    """The labelled children of one method's series, looked up once."""
+
+    __slots__ = (
+        "_by_code",
+        "_handled",
+        "_seconds",
+        "client_streaming",
+        "received",
+        "sent",
+        "started",
+    )
+
+    def __init__(self, metrics: GrpcServerMetrics, labels: tuple[str, str, str]) -> None:
+        self.client_streaming = labels[0] in {"client_stream", "bidi_stream"}
+        self.started: Counter = metrics.started.labels(*labels)
+        self.received: Counter = metrics.msg_received.labels(*labels)
+        self.sent: Counter = metrics.msg_sent.labels(*labels)
+        self._seconds: Histogram = metrics.handling_seconds.labels(*labels)
+        self._handled = functools.partial(metrics.handled.labels, *labels)
+        self._by_code: dict[grpc.StatusCode, Counter] = {}
+
+    def handled(self, code: grpc.StatusCode, started: float) -> None:
+        """Count the call as handled with ``code`` and time it from ``started``."""
+        counter = self._by_code.get(code)
+        if counter is None:
+            counter = self._by_code.setdefault(code, self._handled(code.name))
+        counter.inc()
+        self._seconds.observe(time.perf_counter() - started)
 
 
 @functools.lru_cache(maxsize=1024)

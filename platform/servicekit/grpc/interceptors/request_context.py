@@ -2,9 +2,9 @@
 
 The request id comes from the caller's ``x-request-id`` metadata when it is a sane token
 (at most 128 characters of ``[A-Za-z0-9._-]``), so one id follows a request through the
-gateway and every service; anything else is replaced by a fresh uuid4, never trusted
-into the logs. The id is sent back as initial metadata ``x-request-id``, which is why
-handlers must not send initial metadata of their own.
+gateway and every service; anything else is replaced by a fresh random (version 4) UUID
+in hex, never trusted into the logs. The id is sent back as initial metadata
+``x-request-id``, which is why handlers must not send initial metadata of their own.
 
 During the call the id is readable through ``servicekit.grpc.context.current_request_id``
 and is on every log line (with the method), through structlog's context variables. The
@@ -26,21 +26,26 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import grpc
 import structlog
-from grpc_interceptor import ServerInterceptor
 
 from servicekit.grpc.context import bind_request_id
 from servicekit.grpc.interceptors._outcome import final_code, is_stream, watch_stream
+from servicekit.grpc.interceptors.base import ServerInterceptor
 
-__all__ = ["HEALTH_CHECK", "REQUEST_ID_HEADER", "RequestContextInterceptor", "incoming_request_id"]
+__all__ = [
+    "HEALTH_CHECK",
+    "REQUEST_ID_HEADER",
+    "RequestContextInterceptor",
+    "incoming_request_id",
+    "new_request_id",
+]
 
 REQUEST_ID_HEADER = "x-request-id"
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
@@ -55,6 +60,9 @@ _ERROR_CODES = frozenset(
     }
 )
 _WARNING_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+_UUID_CLEARED = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+"""The version (4) and variant (RFC 4122) bits of a UUID, as ``uuid.uuid4`` sets them."""
 
 
 class SummaryLogger(Protocol):
@@ -105,12 +113,7 @@ class RequestContextInterceptor(ServerInterceptor):
         bind_request_id(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id, method=method_name)
         return _Call(
-            logger=self._logger,
-            method=method_name,
-            request_id=request_id,
-            peer=context.peer(),
-            quiet=method_name in self._quiet,
-            started=time.perf_counter(),
+            self._logger, method_name, request_id, context.peer(), method_name in self._quiet
         )
 
 
@@ -121,17 +124,29 @@ def incoming_request_id(metadata: Any) -> str:
             if _VALID_REQUEST_ID.fullmatch(value):
                 return value
             break
-    return uuid.uuid4().hex
+    return new_request_id()
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+def new_request_id() -> str:
+    """``uuid.uuid4().hex``, without building a ``uuid.UUID`` (a third of the time)."""
+    value = int.from_bytes(os.urandom(16), "big")
+    return f"{value & _UUID_CLEARED | _UUID4_SET:032x}"
+
+
 class _Call:
-    logger: SummaryLogger
-    method: str
-    request_id: str
-    peer: str
-    quiet: bool
-    started: float
+    """One call being served: what its summary line needs."""
+
+    __slots__ = ("logger", "method", "peer", "quiet", "request_id", "started")
+
+    def __init__(
+        self, logger: SummaryLogger, method: str, request_id: str, peer: str, quiet: bool
+    ) -> None:
+        self.logger = logger
+        self.method = method
+        self.request_id = request_id
+        self.peer = peer
+        self.quiet = quiet
+        self.started = time.perf_counter()
 
     def finish(self, code: grpc.StatusCode) -> None:
         """Write the summary line (complete by itself, whatever the logging configuration).

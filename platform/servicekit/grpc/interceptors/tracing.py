@@ -1,12 +1,13 @@
-"""A server span per call, continuing the caller's trace.
+"""A server span per call, continuing the caller's trace; recorded only when exported.
 
-The span itself comes from opentelemetry-instrumentation-grpc's server interceptor: it
-extracts the W3C ``traceparent`` (and baggage) from the incoming metadata with the
-configured propagators, opens a SERVER span named after the method with the standard
-``rpc.*`` and ``net.peer.*`` attributes, and makes it current for the rest of the chain.
-
-This class wraps that interceptor (a plain ``grpc.ServerInterceptor``) to add the two
-things it leaves out:
+When the tracer provider exports (``ServiceTracerProvider.exports``: an OTLP endpoint is
+configured, or any span processor was added; any other provider is taken to export), the
+span comes from opentelemetry-instrumentation-grpc's server interceptor: it extracts the
+W3C ``traceparent`` (and baggage) from the incoming metadata with the configured
+propagators, opens a SERVER span named after the method with the standard ``rpc.*`` and
+``net.peer.*`` attributes, and makes it current for the rest of the chain. This class
+wraps that interceptor (a plain ``grpc.ServerInterceptor``) to add the two things it
+leaves out:
 
 - the ids of the server span are bound to structlog's context variables, so that the
   summary line written by the request context interceptor, after the span has ended,
@@ -16,23 +17,36 @@ things it leaves out:
 - the final status code is recorded on the span even when the error mapping interceptor
   used ``abort_with_status`` (rich error details), which the instrumentation does not
   see; server faults mark the span as an error, as the semantic conventions say.
+
+When nothing would receive the span, recording it (attributes, status, timing, the
+servicer context wrapper) is work for nobody. The call then gets what the SDK gives a
+span its sampler drops: a non-recording span with the caller's trace id (from the same
+propagators) or a new one, a new span id, and the sampler's decision as its sampled flag.
+It is current for the rest of the chain, so log lines carry its ids and the services this
+one calls continue the same trace.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 import structlog
-from grpc_interceptor import ServerInterceptor
-from opentelemetry import trace
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.grpc import server_interceptor
-from opentelemetry.trace import Status, StatusCode
+from opentelemetry.sdk.trace.sampling import Decision
+from opentelemetry.trace import SpanKind, Status, StatusCode, TraceFlags
 
 from servicekit.grpc.interceptors._outcome import final_code, is_stream, watch_stream
+from servicekit.grpc.interceptors.base import ServerInterceptor
+from servicekit.tracing import ServiceTracerProvider
 
 __all__ = ["TracingInterceptor"]
+
+_T = TypeVar("_T")
 
 _STATUS_CODE_ATTRIBUTE = "rpc.grpc.status_code"
 
@@ -50,24 +64,56 @@ _SERVER_FAULTS = frozenset(
 
 
 class TracingInterceptor(ServerInterceptor):
-    """Opens a server span per call with spans made by ``tracer_provider``."""
+    """A server span per call made by ``tracer_provider`` (see the module docstring)."""
 
     def __init__(self, tracer_provider: trace.TracerProvider) -> None:
         # The instrumentation ships no annotations; it returns a grpc.ServerInterceptor.
         self._instrumentation: Any = server_interceptor(  # type: ignore[no-untyped-call]
             tracer_provider=tracer_provider
         )
+        self._in_span = _SpanObserver()
+        self._local = (
+            tracer_provider if isinstance(tracer_provider, ServiceTracerProvider) else None
+        )
 
     def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
-        """The instrumentation's span around this class's ``intercept`` around the rest."""
+        """The instrumentation's span around ``_SpanObserver`` around the rest when spans
+        are exported; else ``intercept`` (a non-recording span) around the rest."""
+        if self._local is None or self._local.exports:
+            inside_the_span = functools.partial(self._in_span.intercept_service, continuation)
+            return self._instrumentation.intercept_service(inside_the_span, handler_call_details)
+        return super().intercept_service(continuation, handler_call_details)
 
-        def inside_the_span(details: Any) -> Any:
-            # grpc_interceptor leaves this one unannotated: it returns a grpc handler or None.
-            return ServerInterceptor.intercept_service(  # type: ignore[no-untyped-call]
-                self, continuation, details
-            )
+    def intercept(
+        self,
+        method: Callable[[Any, grpc.ServicerContext], Any],
+        request_or_iterator: Any,
+        context: grpc.ServicerContext,
+        method_name: str,
+    ) -> Any:
+        """The call in a non-recording span continuing the caller's trace (no exporter)."""
+        provider = self._local
+        if provider is None:  # not reached: intercept_service spans such calls for real
+            return method(request_or_iterator, context)
+        incoming = propagate.extract(dict(context.invocation_metadata() or ()))
+        span_context = _local_span_context(provider, incoming, method_name)
+        scope = trace.set_span_in_context(trace.NonRecordingSpan(span_context), incoming)
+        structlog.contextvars.bind_contextvars(
+            trace_id=trace.format_trace_id(span_context.trace_id),
+            span_id=trace.format_span_id(span_context.span_id),
+        )
+        token = otel_context.attach(scope)
+        try:
+            response = method(request_or_iterator, context)
+        finally:
+            otel_context.detach(token)
+        if is_stream(response):
+            return watch_stream(response, context, _ignore, step=functools.partial(_within, scope))
+        return response
 
-        return self._instrumentation.intercept_service(inside_the_span, handler_call_details)
+
+class _SpanObserver(ServerInterceptor):
+    """Inside the instrumentation's span: its ids to the logs, the final code on it."""
 
     def intercept(
         self,
@@ -92,6 +138,42 @@ class TracingInterceptor(ServerInterceptor):
             return watch_stream(response, context, lambda code: _record(span, code))
         _record(span, final_code(context, None))
         return response
+
+
+def _local_span_context(
+    provider: ServiceTracerProvider, incoming: otel_context.Context, method_name: str
+) -> trace.SpanContext:
+    """What the SDK's tracer gives a span: the parent's trace id or a new one, a new span
+    id, and the sampler's decision (which follows a caller's sampled flag)."""
+    parent = trace.get_current_span(incoming).get_span_context()
+    ids = provider.id_generator
+    trace_id = parent.trace_id if parent.is_valid else ids.generate_trace_id()
+    sampling = provider.sampler.should_sample(incoming, trace_id, method_name, SpanKind.SERVER)
+    sampled = (
+        TraceFlags.SAMPLED
+        if sampling.decision is Decision.RECORD_AND_SAMPLE
+        else TraceFlags.DEFAULT
+    )
+    return trace.SpanContext(
+        trace_id,
+        ids.generate_span_id(),
+        is_remote=False,
+        trace_flags=TraceFlags(sampled),
+        trace_state=sampling.trace_state,
+    )
+
+
+def _within(scope: otel_context.Context, piece: Callable[[], _T]) -> _T:
+    """Run one step of a response stream with the call's span current."""
+    token = otel_context.attach(scope)
+    try:
+        return piece()
+    finally:
+        otel_context.detach(token)
+
+
+def _ignore(_code: grpc.StatusCode) -> None:
+    """Nothing records a non-recording span's outcome."""
 
 
 def _record(span: trace.Span, code: grpc.StatusCode) -> None:

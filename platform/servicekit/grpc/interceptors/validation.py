@@ -14,16 +14,19 @@ from typing import Any
 
 import protovalidate
 from google.protobuf.message import Message
-from grpc_interceptor import ServerInterceptor
 
 from servicekit.errors import FieldViolation, InvalidArgument
+from servicekit.grpc.interceptors.base import ServerInterceptor
 
 __all__ = ["ValidationInterceptor", "field_violations", "validate_request"]
 
 
 def validate_request(validator: protovalidate.Validator, request: Message) -> None:
     """Raise ``InvalidArgument`` listing every violation of ``request``, if any."""
-    violations = field_violations(validator.collect_violations(request))
+    found = validator.collect_violations(request)
+    if not found:
+        return  # the common case: nothing to convert
+    violations = field_violations(found)
     if violations:
         summary = "; ".join(
             f"{violation.field}: {violation.message}" if violation.field else violation.message

@@ -8,13 +8,14 @@ concurrent creates cannot both pass a check done in Python.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import DateTime, Dialect, Index, Integer, MetaData, String, Table, Text, text
+from sqlalchemy import Index, Integer, String, Table, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
+
+from servicekit.db.schema import NAMING_CONVENTION, UtcDateTime, new_metadata
 
 __all__ = [
     "EMAIL_INDEX",
@@ -27,13 +28,6 @@ __all__ = [
     "users",
 ]
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 """The alembic scripts that build this schema: ``servicekit.db.upgrade(url, MIGRATIONS_DIR)``."""
@@ -44,32 +38,8 @@ EMAIL_INDEX = "uq_users_email_key_live"
 _LIVE = "delete_time IS NULL"
 
 
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
-
-    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so it stores naive UTC
-    text, which also sorts in time order (the list order relies on it).
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: store aware UTC datetimes only")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = new_metadata()
 
 
 class UserRow(Base):

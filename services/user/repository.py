@@ -12,11 +12,20 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Row, insert, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    bindparam,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from servicekit.db import is_unique_violation
+from servicekit.db import CompiledSelect, is_unique_violation
 from services.user.domain import EmailTaken, Role, StaleEtag, User, UserNotFound
 from services.user.models import EMAIL_INDEX, users
 from services.user.pagination import Position, UserFilter
@@ -61,24 +70,38 @@ class UserRepository(abc.ABC):
         """Replace the hash (a rehash with new costs): invisible, so the etag stays."""
 
 
+_KEY = "key"
+# The point reads (GetUser, VerifyCredentials): Core selects compiled once and run on the
+# driver's cursor (servicekit.db.CompiledSelect), at a fifth of ``execute``'s CPU cost.
+_LIVE_BY_ID = CompiledSelect(
+    select(users).where(users.c.id == bindparam(_KEY), users.c.delete_time.is_(None))
+)
+_LIVE_BY_EMAIL_KEY = CompiledSelect(
+    select(users).where(users.c.email_key == bindparam(_KEY), users.c.delete_time.is_(None))
+)
+
+
 class SqlAlchemyUserRepository(UserRepository):
-    """Users in the ``users`` table, through SQLAlchemy Core statements on a session.
+    """Users in the ``users`` table, through SQLAlchemy Core statements on a session, or
+    on a connection (a read-only unit of work reads without an ORM session).
 
     Writes that can break the unique email run in a savepoint: a conflict leaves the
     session usable (as the fake is), and PostgreSQL's transaction is not aborted.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | Connection) -> None:
         self._session = session
 
     def add(self, user: User) -> None:
         self._write_unique(insert(users).values(**_to_row(user)))
 
     def get(self, user_id: str) -> User | None:
-        return self._one(users.c.id == user_id)
+        row = _LIVE_BY_ID.first(self._connection(), {_KEY: user_id})
+        return None if row is None else _to_user(row)
 
     def get_by_email_key(self, email_key: str) -> User | None:
-        return self._one(users.c.email_key == email_key)
+        row = _LIVE_BY_EMAIL_KEY.first(self._connection(), {_KEY: email_key})
+        return None if row is None else _to_user(row)
 
     def list_page(self, filter_: UserFilter, *, after: Position | None, limit: int) -> list[User]:
         conditions: list[ColumnElement[bool]] = [users.c.delete_time.is_(None)]
@@ -114,10 +137,11 @@ class SqlAlchemyUserRepository(UserRepository):
         statement = update(users).where(users.c.id == user_id).values(password_hash=password_hash)
         self._session.execute(statement)
 
-    def _one(self, condition: ColumnElement[bool]) -> User | None:
-        statement = select(users).where(condition, users.c.delete_time.is_(None))
-        row = self._session.execute(statement).first()
-        return None if row is None else _to_user(row)
+    def _connection(self) -> Connection:
+        """The connection to read on: the session's (in its transaction), or the one given."""
+        if isinstance(self._session, Session):
+            return self._session.connection()
+        return self._session
 
     def _write_unique(self, statement: Any) -> int:
         try:
@@ -229,7 +253,8 @@ def _to_row(user: User) -> dict[str, Any]:
     }
 
 
-def _to_user(row: Row[Any]) -> User:
+def _to_user(row: Any) -> User:
+    """The user in ``row``: a SQLAlchemy row or a CompiledSelect row (fields by column)."""
     return User(
         id=row.id,
         email=row.email,

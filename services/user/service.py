@@ -1,8 +1,10 @@
 """The User Service's use cases: plain arguments in, domain objects out.
 
 Each use case owns one transaction (``with self._uow() as uow: ... uow.commit()``), so a
-rule that fails leaves nothing changed. Password hashing runs outside transactions: it
-takes tens of milliseconds and must not hold a pooled connection meanwhile.
+rule that fails leaves nothing changed. A use case that only reads, in one statement,
+opens ``self._uow().reading()``: no transaction to begin and roll back. Password hashing
+runs outside transactions: it takes tens of milliseconds and must not hold a pooled
+connection meanwhile.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ class UserService:
         return user
 
     def get_user(self, user_id: str) -> User:
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             return _existing(uow, user_id)
 
     def list_users(
@@ -88,7 +90,7 @@ class UserService:
         filter_ = UserFilter(email_key=email_key(email) if email else None, role=role)
         after = self._tokens.decode(page_token, filter_)
         size = self._limits.size(page_size)
-        with self._uow() as uow:
+        with self._uow().reading() as uow:
             found = uow.users.list_page(filter_, after=after, limit=size + 1)
         page = tuple(found[:size])
         token = ""
@@ -144,7 +146,7 @@ class UserService:
         """
         user = None
         if "\x00" not in email:  # no user has one; the database would refuse to compare it
-            with self._uow() as uow:
+            with self._uow().reading() as uow:
                 user = uow.users.get_by_email_key(email_key(email))
         if user is None:
             self._passwords.verify_dummy(password)

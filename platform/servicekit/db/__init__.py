@@ -6,14 +6,24 @@ readiness check and ``database.dispose`` as a shutdown step::
 
     database = Database(settings.database, pool_size=settings.grpc.max_workers)
 
-``upgrade`` (alembic) runs as its own step, never from the serving process.
+``upgrade`` (alembic) runs as its own step, never from the serving process. Use cases that
+only read take ``uow.reading()`` (no transaction); hot point reads may run as a
+``CompiledSelect`` (a Core select on the driver's cursor).
 """
 
-from servicekit.db.engine import Database, DatabaseSettings, EngineOptions, build_engine
+from servicekit.db.engine import (
+    Database,
+    DatabaseSettings,
+    EngineOptions,
+    build_engine,
+    reads_engine,
+)
 from servicekit.db.migrations import current, downgrade, revision, upgrade
+from servicekit.db.reads import CompiledSelect
 from servicekit.db.uow import SqlAlchemyUnitOfWork, is_unique_violation, translate_error
 
 __all__ = [
+    "CompiledSelect",
     "Database",
     "DatabaseSettings",
     "EngineOptions",
@@ -22,6 +32,7 @@ __all__ = [
     "current",
     "downgrade",
     "is_unique_violation",
+    "reads_engine",
     "revision",
     "translate_error",
     "upgrade",

@@ -10,23 +10,39 @@ Every wait is bounded, so that a request fails fast with ``Unavailable`` or
 one statement (``statement_timeout_ms``: PostgreSQL's ``statement_timeout``; SQLite's busy
 timeout, its only wait) and, on PostgreSQL, unacknowledged network writes
 (``tcp_user_timeout``), which ends a query on a silently dead network.
+
+Dead pooled connections (a database restarted, a network cut) are handled without a
+round trip per checkout: a statement that fails with a disconnect invalidates the whole
+pool (SQLAlchemy's disconnect detection), so at most the calls in flight fail; and a
+connection that sat idle for ``ping_after_idle_seconds`` or more is pinged before it is
+handed out, so the first call after a quiet outage does not fail either. Under load no
+connection is idle that long (the pool hands out the most recently used one first), so
+no call pays for a ping.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, pool
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from servicekit.config import Secret
 
-__all__ = ["Database", "DatabaseSettings", "EngineOptions", "build_engine", "database_url"]
+__all__ = [
+    "Database",
+    "DatabaseSettings",
+    "EngineOptions",
+    "build_engine",
+    "database_url",
+    "reads_engine",
+]
 
 _PSYCOPG = "postgresql+psycopg"
 _SQLITE_DRIVERS = ("sqlite", "sqlite+pysqlite")
@@ -38,7 +54,8 @@ class DatabaseSettings:
 
     ``pool_size`` 0 sizes the pool to the gRPC thread pool (the service passes that size to
     ``Database``): one connection per worker thread, so a worker never waits for another.
-    ``statement_timeout_ms`` 0 sets no statement timeout.
+    ``statement_timeout_ms`` 0 sets no statement timeout. ``ping_after_idle_seconds``: a
+    pooled PostgreSQL connection unused for that long is pinged before use (0: always).
     """
 
     url: Secret
@@ -46,6 +63,7 @@ class DatabaseSettings:
     pool_timeout_seconds: float = 2.0
     statement_timeout_ms: int = 5000
     connect_timeout_seconds: float = 2.0
+    ping_after_idle_seconds: float = 1.0
     echo: bool = False
 
     def __post_init__(self) -> None:
@@ -56,6 +74,8 @@ class DatabaseSettings:
             raise ValueError("pool_timeout_seconds and connect_timeout_seconds must be > 0")
         if self.statement_timeout_ms < 0:
             raise ValueError("statement_timeout_ms must be 0 (no timeout) or more")
+        if self.ping_after_idle_seconds < 0:
+            raise ValueError("ping_after_idle_seconds must be 0 (ping always) or more")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -65,12 +85,14 @@ class EngineOptions:
     ``foreign_keys`` and ``immediate_transactions`` only concern SQLite: migrations turn
     foreign keys off (SQLite's own procedure for rebuilding tables), and a health ping
     must not queue for the write lock that ``BEGIN IMMEDIATE`` takes.
+    ``ping_after_idle_seconds`` concerns pooled PostgreSQL connections (see the module).
     """
 
     pool_size: int | None
     pool_timeout_seconds: float = 2.0
     connect_timeout_seconds: float = 2.0
     statement_timeout_ms: int = 0
+    ping_after_idle_seconds: float = 1.0
     foreign_keys: bool = True
     immediate_transactions: bool = True
     echo: bool = False
@@ -111,6 +133,7 @@ def _pool_arguments(options: EngineOptions) -> dict[str, Any]:
         "pool_size": options.pool_size,
         "max_overflow": 0,  # the pool is the limit: a request past it waits, then fails
         "pool_timeout": options.pool_timeout_seconds,
+        "pool_use_lifo": True,  # busy connections stay busy, spare ones idle (and get pinged)
     }
 
 
@@ -129,13 +152,42 @@ def _postgresql_engine(url: URL, options: EngineOptions) -> Engine:
     }
     if startup:
         connect_args["options"] = startup
-    return create_engine(
-        url,
-        connect_args=connect_args,
-        pool_pre_ping=True,  # a connection that died while idle is replaced, not used
-        echo=options.echo,
-        **_pool_arguments(options),
+    engine = create_engine(
+        url, connect_args=connect_args, echo=options.echo, **_pool_arguments(options)
     )
+    if options.pool_size is not None:
+        _ping_when_idle(engine, options.ping_after_idle_seconds)
+    return engine
+
+
+_IDLE_SINCE = "servicekit_idle_since"
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection before use when it sat idle ``idle_seconds`` or more.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip per call. A
+    failed ping here invalidates the whole pool (the database restarted, most likely),
+    and the pool connects afresh; if it cannot, the checkout fails as a lost connection.
+    """
+    dialect = engine.dialect
+
+    def on_checkin(_dbapi_connection: Any, record: pool.ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def on_checkout(
+        dbapi_connection: Any, record: pool.ConnectionPoolEntry, _proxy: object
+    ) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # a new connection, or one in use a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            raise InvalidatePoolError(f"idle connection failed its ping: {exc}") from exc
+
+    event.listen(engine, "checkin", on_checkin)
+    event.listen(engine, "checkout", on_checkout)
 
 
 def _sqlite_engine(url: URL, options: EngineOptions) -> Engine:
@@ -172,8 +224,31 @@ def _sqlite_engine(url: URL, options: EngineOptions) -> Engine:
 
 def _begin_immediate(connection: Connection) -> None:
     """Take the write lock at BEGIN: a read-then-write transaction then waits its turn
-    (busy timeout) instead of failing at once with SQLITE_BUSY when it starts writing."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    (busy timeout) instead of failing at once with SQLITE_BUSY when it starts writing.
+
+    Not on a connection for reads (``reads_engine``): ``sqlite3`` emits no BEGIN itself,
+    so each of its statements is its own transaction, and takes no write lock.
+    """
+    if not connection.get_execution_options().get(_READS, False):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_READS = "servicekit_reads"
+"""Execution option of ``reads_engine``: statements run outside any transaction."""
+
+
+def reads_engine(engine: Engine) -> Engine:
+    """``engine`` (and its pool) for reads outside any transaction: no BEGIN, no ROLLBACK.
+
+    Each statement is atomic and sees what was committed when it started, so a use case
+    that reads with one statement loses nothing; one that writes, or reads several times
+    and needs one snapshot, uses a transaction. PostgreSQL: the connection is in
+    ``AUTOCOMMIT`` while checked out (psycopg then sends no BEGIN). SQLite: ``sqlite3``
+    runs in its own autocommit mode already, and the ``begin`` listener stays silent.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{_READS: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT", **{_READS: True})
 
 
 class Database:
@@ -181,8 +256,9 @@ class Database:
 
     Built once by the service's wiring function, closed by ``dispose()`` at shutdown.
     ``pool_size`` (the gRPC thread pool size) applies when ``settings.pool_size`` is 0.
-    After an outage the engine recovers by itself: a pooled connection that fails is
-    invalidated, and ``pool_pre_ping`` tests the others before they are handed out.
+    After an outage the engine recovers by itself: a statement that fails with a lost
+    connection invalidates the whole pool, and a connection idle for a while is pinged
+    before it is handed out (see the module).
     """
 
     def __init__(self, settings: DatabaseSettings, *, pool_size: int) -> None:
@@ -198,6 +274,7 @@ class Database:
                 pool_timeout_seconds=settings.pool_timeout_seconds,
                 connect_timeout_seconds=settings.connect_timeout_seconds,
                 statement_timeout_ms=settings.statement_timeout_ms,
+                ping_after_idle_seconds=settings.ping_after_idle_seconds,
                 echo=settings.echo,
             ),
         )
@@ -217,6 +294,7 @@ class Database:
             "PRAGMA schema_version" if url.get_backend_name() == "sqlite" else "SELECT 1"
         )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reads = reads_engine(self.engine)
 
     def __repr__(self) -> str:
         return f"Database({self.url!r})"
@@ -224,6 +302,11 @@ class Database:
     def session(self) -> Session:
         """A new ORM session; the caller (a unit of work) closes it."""
         return self._sessions()
+
+    def read_connection(self) -> Connection:
+        """A pooled connection for reads outside any transaction (``reads_engine``): one
+        round trip per statement, no BEGIN or ROLLBACK. The caller closes it."""
+        return self._reads.connect()
 
     def ping(self) -> bool:
         """Whether the database answers now; never raises, bounded by the connect timeout."""

@@ -12,6 +12,10 @@ A service subclasses ``SqlAlchemyUnitOfWork`` to attach its repositories::
         uow.users.add(user)
         uow.commit()                # without this, everything is rolled back
 
+A use case that only reads uses ``uow.reading()`` instead: no transaction, no session, one
+round trip per statement (the subclass builds its repositories in ``_open_for_reading``,
+on a ``Connection``).
+
 Database failures leave the ``with`` block as ``servicekit.errors``, so the gRPC edge maps
 them without knowing SQLAlchemy: a lost or refused connection, or no free connection in the
 pool, is ``Unavailable``; a statement over its timeout is ``DeadlineExceeded``; a
@@ -21,10 +25,12 @@ the repository knows which unique violation means what (see ``is_unique_violatio
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 from types import TracebackType
-from typing import Self
+from typing import NoReturn, Self
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
@@ -122,42 +128,92 @@ class SqlAlchemyUnitOfWork:
 
     Subclasses attach repositories in ``_open``. An instance may be entered again after
     it is left (a new session each time), but not while it is open.
+
+    ``read_only`` (or ``reading()`` of any unit of work) makes one for a use case that only
+    reads: its statements run on a pooled connection outside any transaction
+    (``Database.read_connection``), with no BEGIN, no ROLLBACK and no ORM session unless
+    ``session`` is asked for. Each statement sees what was committed when it started, so
+    a use case that needs several reads to agree, or writes, takes a transaction (a
+    write there would be committed at once, statement by statement). It cannot commit.
+    Subclasses attach their repositories to that connection in ``_open_for_reading``.
     """
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, read_only: bool = False) -> None:
         self._database = database
+        self._read_only = read_only
         self._session: Session | None = None
+        self._connection: Connection | None = None
+
+    @property
+    def read_only(self) -> bool:
+        """Whether this unit of work only reads, outside any transaction."""
+        return self._read_only
+
+    def reading(self) -> Self:
+        """A closed unit of work like this one (same class, same database), read-only."""
+        clone = copy.copy(self)
+        clone._read_only = True
+        clone._session = None
+        clone._connection = None
+        return clone
 
     @property
     def session(self) -> Session:
-        """The open session; only inside ``with``."""
+        """The open session; only inside ``with``. In a read-only unit of work, a session
+        on its connection, made when first asked for."""
         if self._session is None:
-            raise RuntimeError("the unit of work is not open: use it in a `with` block")
+            if self._connection is None:
+                raise RuntimeError("the unit of work is not open: use it in a `with` block")
+            self._session = Session(bind=self._connection)
         return self._session
 
+    @property
+    def connection(self) -> Connection:
+        """The connection the statements run on; only inside ``with``. Outside a read-only
+        unit of work it is the session's, in its transaction."""
+        if self._connection is not None:
+            return self._connection
+        return self.session.connection()
+
     def __enter__(self) -> Self:
-        if self._session is not None:
+        if self._session is not None or self._connection is not None:
             raise RuntimeError("the unit of work is open already")
-        self._session = self._database.session()
-        self._open(self._session)
+        if not self._read_only:
+            self._session = self._database.session()
+            self._open(self._session)
+            return self
+        try:
+            self._connection = self._database.read_connection()
+        except SQLAlchemyError as exc:
+            _raise_translated(exc)
+        try:
+            self._open_for_reading(self._connection)
+        except BaseException:
+            self._close()
+            raise
         return self
 
     def _open(self, session: Session) -> None:
         """Hook for subclasses: build the repositories on ``session``."""
 
+    def _open_for_reading(self, connection: Connection) -> None:
+        """Hook for subclasses: build the repositories of a read-only unit of work on
+        ``connection``. By default, ``_open`` on a session bound to it."""
+        self._open(self.session)
+
     def commit(self) -> None:
         """Make the work done so far permanent; database failures come out translated."""
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work has nothing to commit")
         try:
             self.session.commit()
         except SQLAlchemyError as exc:
-            translated = translate_error(exc)
-            if translated is None:
-                raise
-            raise translated from exc
+            _raise_translated(exc)
 
     def rollback(self) -> None:
-        """Drop the work done since the last commit."""
-        self.session.rollback()
+        """Drop the work done since the last commit (a read-only one has none)."""
+        if not self._read_only:
+            self.session.rollback()
 
     def __exit__(
         self,
@@ -165,8 +221,26 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        session, self._session = self.session, None
-        session.close()  # rolls back whatever was not committed; returns the connection
+        if self._session is None and self._connection is None:
+            raise RuntimeError("the unit of work is not open: use it in a `with` block")
+        self._close()  # rolls back whatever was not committed; returns the connection
         translated = translate_error(exc) if exc is not None else None
         if translated is not None:
             raise translated from exc
+
+    def _close(self) -> None:
+        session, self._session = self._session, None
+        connection, self._connection = self._connection, None
+        try:
+            if session is not None:
+                session.close()
+        finally:
+            if connection is not None:
+                connection.close()
+
+
+def _raise_translated(exc: SQLAlchemyError) -> NoReturn:
+    translated = translate_error(exc)
+    if translated is None:
+        raise exc
+    raise translated from exc

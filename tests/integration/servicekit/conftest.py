@@ -16,7 +16,11 @@ OpenDatabase = Callable[..., Database]
 
 @pytest.fixture
 def open_database() -> Iterator[OpenDatabase]:
-    """Builds Databases with short timeouts; disposes every one after the test."""
+    """Builds Databases with short timeouts; disposes every one after the test.
+
+    Idle connections are pinged only after a minute unless a test asks otherwise, so that
+    what a test sees does not depend on how long the machine took between its steps.
+    """
     opened: list[Database] = []
 
     def open_(
@@ -25,12 +29,14 @@ def open_database() -> Iterator[OpenDatabase]:
         pool_size: int = 4,
         pool_timeout_seconds: float = 1.0,
         statement_timeout_ms: int = 5000,
+        ping_after_idle_seconds: float = 60.0,
     ) -> Database:
         settings = DatabaseSettings(
             url=Secret(url),
             pool_timeout_seconds=pool_timeout_seconds,
             statement_timeout_ms=statement_timeout_ms,
             connect_timeout_seconds=2.0,
+            ping_after_idle_seconds=ping_after_idle_seconds,
         )
         database = Database(settings, pool_size=pool_size)
         opened.append(database)

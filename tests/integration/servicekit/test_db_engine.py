@@ -145,3 +145,68 @@ def test_a_lost_database_is_unavailable_at_once_and_comes_back_without_restart(
         proxy.restore()
         assert database.ping()
         assert select_one(database) == 1
+
+
+def hold_two_connections(database: Database) -> None:
+    """Two connections in use at once: both wait in the pool afterwards."""
+    with SqlAlchemyUnitOfWork(database) as first, SqlAlchemyUnitOfWork(database) as second:
+        first.session.execute(text("SELECT 1"))
+        second.session.execute(text("SELECT 1"))
+
+
+def test_a_connection_that_died_while_idle_is_replaced_before_use(
+    postgresql_url: str, open_database: OpenDatabase
+) -> None:
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        url = make_url(postgresql_url).set(host="127.0.0.1", port=proxy.port)
+        database = open_database(
+            url.render_as_string(hide_password=False), pool_size=2, ping_after_idle_seconds=0.2
+        )
+        hold_two_connections(database)
+
+        proxy.cut()  # as a database restart does to the connections it had
+        proxy.restore()
+        time.sleep(0.3)
+
+        assert select_one(database) == 1
+        hold_two_connections(database)
+
+
+def test_a_lost_connection_renews_the_whole_pool_so_only_the_call_on_it_fails(
+    postgresql_url: str, open_database: OpenDatabase
+) -> None:
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        url = make_url(postgresql_url).set(host="127.0.0.1", port=proxy.port)
+        database = open_database(url.render_as_string(hide_password=False), pool_size=2)
+        hold_two_connections(database)  # used a moment ago: not pinged
+
+        proxy.cut()
+        proxy.restore()
+
+        with pytest.raises(Unavailable, match="database unavailable"):
+            select_one(database)
+        assert select_one(database) == 1
+        hold_two_connections(database)
+
+
+def test_a_database_down_at_checkout_of_an_idle_connection_is_unavailable(
+    postgresql_url: str, open_database: OpenDatabase
+) -> None:
+    with TcpProxy("127.0.0.1", 5432) as proxy:
+        url = make_url(postgresql_url).set(host="127.0.0.1", port=proxy.port)
+        database = open_database(
+            url.render_as_string(hide_password=False), pool_size=1, ping_after_idle_seconds=0.1
+        )
+        assert select_one(database) == 1
+        proxy.cut()
+        time.sleep(0.2)
+
+        with pytest.raises(Unavailable, match="database unavailable"):
+            select_one(database)
+        proxy.restore()
+        assert select_one(database) == 1
+
+
+def test_settings_refuse_a_negative_idle_ping_time() -> None:
+    with pytest.raises(ValueError, match="ping_after_idle_seconds"):
+        DatabaseSettings(url=Secret("sqlite:///x.db"), ping_after_idle_seconds=-1)

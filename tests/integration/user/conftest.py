@@ -73,6 +73,10 @@ class SessionUserUnitOfWork:
         self._session.commit()
         self._committed = True
 
+    def reading(self) -> Self:
+        """Reads share the test's session too (its isolation is the point)."""
+        return self
+
     def rollback(self) -> None:
         self._session.rollback()
 

@@ -2,6 +2,8 @@
 
 Every test runs against each implementation, so the fake the unit tests trust behaves as
 the databases do: unique live emails, invisible deleted users, version checks, list order.
+The SQLAlchemy repository runs on a session, and on a bare connection as a read-only unit
+of work gives it.
 """
 
 from __future__ import annotations
@@ -22,12 +24,26 @@ T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 ALL = UserFilter()
 
 
-@pytest.fixture(params=["fake", "postgresql", "sqlite"])
+@pytest.fixture(
+    params=[
+        "fake",
+        "postgresql",
+        "sqlite",
+        "postgresql-connection",
+        "sqlite-connection",
+    ]
+)
 def repository(request: pytest.FixtureRequest, migrated_engine_for) -> Iterator[UserRepository]:
     if request.param == "fake":
         yield FakeUserRepository()
         return
-    with rolled_back_session(migrated_engine_for(request.param)) as session:
+    kind, _, on = request.param.partition("-")
+    engine = migrated_engine_for(kind)
+    if on == "connection":
+        with engine.connect() as connection:  # never committed: rolled back on close
+            yield SqlAlchemyUserRepository(connection)
+        return
+    with rolled_back_session(engine) as session:
         yield SqlAlchemyUserRepository(session)
 
 

@@ -145,3 +145,24 @@ def test_a_nul_character_is_refused_naming_the_field(service: UserService, field
         service.create_user(password=PASSWORD, **values)
 
     assert [v.field for v in caught.value.violations] == [field]
+
+
+def test_reading_use_cases_commit_nothing(service: UserService, uow: FakeUserUnitOfWork) -> None:
+    ada = service.create_user(email="ada@example.org", display_name="Ada", password=PASSWORD)
+    commits = uow.commits
+
+    service.get_user(ada.id)
+    service.list_users(page_size=0, page_token="", email=None, role=None)
+    service.verify_credentials(email="ada@example.org", password=PASSWORD)
+
+    assert uow.commits == commits
+
+
+def test_a_read_only_unit_of_work_refuses_to_commit_as_the_database_one_does(
+    uow: FakeUserUnitOfWork,
+) -> None:
+    reader = uow.reading()
+
+    with reader, pytest.raises(RuntimeError, match="nothing to commit"):
+        reader.commit()
+    assert reader.users is uow.users

@@ -1,13 +1,23 @@
 """The processes `bench/services.py` measures, each pinned to the cores it is given.
 
     benchserver.py --cpus 0 constant --port P [--chain all|none|a,b] [--workers N] [--jwks F]
+                                      [--otlp URL]   # tracing exports spans to an OTLP URL
     benchserver.py --cpus 0 user serve [--workers N]        # services.user's own command line
+    benchserver.py --cpus 0 userdb --port P                 # services.user's handlers, no chain
+    benchserver.py --cpus 0 readconstant --port P --url URL  # constant + a psycopg read, no chain
     benchserver.py --cpus 0 pointread --url URL --id ID [--seconds S] [--rounds N]
     benchserver.py seed --target HOST:PORT --count N        # creates users, prints their ids
+    benchserver.py --cpus 1 collector --port P              # a fake OTLP trace collector
 
 `constant` serves acme.user.v1.UserService whose GetUser returns a fixed user, built with
 servicekit's `build_server` behind the interceptors named (`all`: the chain of
-`servicekit.grpc.chain.default_interceptors`). `pointread` is the database read alone:
+`servicekit.grpc.chain.default_interceptors`). `userdb` serves the user service's own
+handlers, use cases, unit of work and repository (wired by `services.user.app`, settings
+from the same `USER_*` variables as `user serve`) on the same `build_server` with no
+interceptors: R3's database path and nothing else. `readconstant` is the constant servicer
+that first makes R3's point read with psycopg on a connection of its worker thread: the
+least any GetUser that waits on PostgreSQL can cost on this server. `pointread` is the
+database read alone:
 psycopg 3, `SELECT ... WHERE id = %s` in a loop, printing its CPU per read as JSON.
 Affinity is set before any server starts, so the worker processes it spawns inherit it.
 """
@@ -18,7 +28,9 @@ import argparse
 import functools
 import json
 import os
+import signal
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -69,6 +81,7 @@ class ConstantServer:
     chain: tuple[str, ...]
     jwks_file: str
     workers: int
+    otlp_endpoint: str = ""
 
 
 def _constant_servicer() -> Any:
@@ -84,14 +97,15 @@ def _constant_servicer() -> Any:
     return ConstantUserService()
 
 
-def _interceptor(name: str, jwks_file: str) -> Any:
-    """One servicekit interceptor built as a service would build it (no span exporter)."""
+def _interceptor(name: str, jwks_file: str, otlp_endpoint: str = "") -> Any:
+    """One servicekit interceptor built as a service would build it (no span exporter
+    unless `otlp_endpoint` is given)."""
 
     service = user_service_pb2.DESCRIPTOR.services_by_name["UserService"]
     builders = {
         "request_context": request_context.RequestContextInterceptor,
         "tracing": lambda: tracing.TracingInterceptor(
-            configure_tracing(TracingSettings(), service="bench")
+            configure_tracing(TracingSettings(otlp_endpoint=otlp_endpoint), service="bench")
         ),
         "metrics": lambda: metrics.MetricsInterceptor(GrpcServerMetrics(new_registry())),
         "error_mapping": ErrorMappingInterceptor,
@@ -106,10 +120,11 @@ def _interceptor(name: str, jwks_file: str) -> Any:
     return builders[name]()
 
 
-def _chain(names: Sequence[str], jwks_file: str) -> list[Any]:
+def _chain(names: Sequence[str], jwks_file: str, otlp_endpoint: str = "") -> list[Any]:
 
     slots = {
-        name: (_interceptor(name, jwks_file) if name in names else None) for name in INTERCEPTORS
+        name: (_interceptor(name, jwks_file, otlp_endpoint) if name in names else None)
+        for name in INTERCEPTORS
     }
     return default_interceptors(**slots)
 
@@ -124,7 +139,7 @@ def serve_constant(config: ConstantServer, index: int) -> int:
     server = build_server(
         GrpcSettings(port=config.port, workers=config.workers),
         registrations=[registration],
-        interceptors=_chain(config.chain, config.jwks_file),
+        interceptors=_chain(config.chain, config.jwks_file, config.otlp_endpoint),
         reuse_port=config.workers > 1,
     )
     print(f"worker {index} serving on port {server.port}", file=sys.stderr, flush=True)
@@ -134,7 +149,13 @@ def serve_constant(config: ConstantServer, index: int) -> int:
 def _run_constant(args: argparse.Namespace) -> int:
 
     names = _chain_names(args.chain)
-    config = ConstantServer(port=args.port, chain=names, jwks_file=args.jwks, workers=args.workers)
+    config = ConstantServer(
+        port=args.port,
+        chain=names,
+        jwks_file=args.jwks,
+        workers=args.workers,
+        otlp_endpoint=args.otlp,
+    )
     return run_workers(args.workers, functools.partial(serve_constant, config))
 
 
@@ -153,6 +174,60 @@ def _run_user(args: argparse.Namespace) -> int:
     from services.user.__main__ import main as user_main  # noqa: PLC0415
 
     return int(user_main(args.rest))
+
+
+def _run_user_database_path(args: argparse.Namespace) -> int:
+    """services.user's GetUser path without the interceptor chain: R3's numerator.
+
+    The same servicer, use cases and database wiring as `services.user.app` builds, on the
+    `build_server` the bare constant servicer uses, with no interceptors.
+    """
+    # Imported here: the other modes must work before the user service exists.
+    from servicekit.db import Database  # noqa: PLC0415
+    from services.user.app import _user_service  # noqa: PLC0415 - the app's own wiring
+    from services.user.handlers import UserServiceHandlers  # noqa: PLC0415
+    from services.user.settings import load  # noqa: PLC0415
+
+    configure_logging(LoggingSettings(format="json"), service="bench")
+    settings = load()
+    grpc_settings = GrpcSettings(port=args.port)
+    database = Database(settings.database, pool_size=grpc_settings.max_workers)
+    registration = Registration(
+        user_service_pb2_grpc.add_UserServiceServicer_to_server,
+        UserServiceHandlers(_user_service(settings, database)),
+        USER_SERVICE,
+    )
+    server = build_server(grpc_settings, registrations=[registration], interceptors=[])
+    server.add_on_stop(database.dispose)
+    print(f"worker 0 serving on port {server.port}", file=sys.stderr, flush=True)
+    return run_until_signalled(server, grace=1.0)
+
+
+def _run_read_constant(args: argparse.Namespace) -> int:
+    """The bare constant servicer plus the point read alone, inside the gRPC server."""
+    configure_logging(LoggingSettings(format="json"), service="bench")
+    url = args.url.replace("postgresql+psycopg://", "postgresql://", 1)
+    local = threading.local()
+    response = user_service_pb2.GetUserResponse(
+        user=user_pb2.User(id=FIXED_USER_ID, email="ada@example.com", display_name="Ada")
+    )
+
+    class ReadThenConstant(user_service_pb2_grpc.UserServiceServicer):  # type: ignore[misc]
+        def GetUser(self, request: Any, context: Any) -> Any:  # noqa: N802 - generated name
+            connection = getattr(local, "connection", None)
+            if connection is None:
+                connection = local.connection = psycopg.connect(url, autocommit=True)
+            with connection.cursor() as cursor:
+                cursor.execute(POINT_READ, (request.id,))
+                cursor.fetchone()
+            return response
+
+    registration = Registration(
+        user_service_pb2_grpc.add_UserServiceServicer_to_server, ReadThenConstant(), USER_SERVICE
+    )
+    server = build_server(GrpcSettings(port=args.port), registrations=[registration])
+    print(f"worker 0 serving on port {server.port}", file=sys.stderr, flush=True)
+    return run_until_signalled(server, grace=1.0)
 
 
 def _point_reads(cursor: Any, sql: str, user_id: str, seconds: float) -> int:
@@ -197,6 +272,36 @@ def _run_pointread(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_collector(args: argparse.Namespace) -> int:
+    """A fake OTLP/gRPC trace collector: counts the spans it receives, keeps none."""
+    # Imported here: only this mode needs the collector's generated stubs.
+    from concurrent import futures  # noqa: PLC0415
+
+    from opentelemetry.proto.collector.trace.v1 import (  # noqa: PLC0415
+        trace_service_pb2,
+        trace_service_pb2_grpc,
+    )
+
+    received = [0]
+
+    class Collector(trace_service_pb2_grpc.TraceServiceServicer):
+        def Export(self, request: Any, context: Any) -> Any:  # noqa: N802 - generated name
+            received[0] += sum(
+                len(scope.spans) for spans in request.resource_spans for scope in spans.scope_spans
+            )
+            return trace_service_pb2.ExportTraceServiceResponse()
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Collector(), server)  # type: ignore[no-untyped-call]
+    port = server.add_insecure_port(f"127.0.0.1:{args.port}")
+    server.start()
+    signal.signal(signal.SIGTERM, lambda *_: server.stop(grace=None))
+    print(f"collector serving on port {port}", file=sys.stderr, flush=True)
+    server.wait_for_termination()
+    print(f"collector received {received[0]} spans", file=sys.stderr, flush=True)
+    return 0
+
+
 def _run_seed(args: argparse.Namespace) -> int:
     """Create users through the public CreateUser RPC; print their ids as JSON."""
 
@@ -223,13 +328,21 @@ def _parser() -> argparse.ArgumentParser:
     constant.add_argument("--chain", default="none")
     constant.add_argument("--workers", type=int, default=1)
     constant.add_argument("--jwks", default="")
+    constant.add_argument("--otlp", default="", help="export spans to this OTLP endpoint")
     user = commands.add_parser("user")
     user.add_argument("rest", nargs=argparse.REMAINDER)
+    userdb = commands.add_parser("userdb")
+    userdb.add_argument("--port", type=int, required=True)
+    readconstant = commands.add_parser("readconstant")
+    readconstant.add_argument("--port", type=int, required=True)
+    readconstant.add_argument("--url", required=True)
     pointread = commands.add_parser("pointread")
     pointread.add_argument("--url", required=True)
     pointread.add_argument("--id", required=True)
     pointread.add_argument("--seconds", type=float, default=3.0, help="per round")
     pointread.add_argument("--rounds", type=int, default=3)
+    collector = commands.add_parser("collector")
+    collector.add_argument("--port", type=int, required=True)
     seed = commands.add_parser("seed")
     seed.add_argument("--target", required=True)
     seed.add_argument("--count", type=int, default=20)
@@ -252,8 +365,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     runners = {
         "constant": _run_constant,
         "user": _run_user,
+        "userdb": _run_user_database_path,
+        "readconstant": _run_read_constant,
         "pointread": _run_pointread,
         "seed": _run_seed,
+        "collector": _run_collector,
     }
     return runners[args.command](args)
 

@@ -1,10 +1,21 @@
 """R3's database path: the user service's GetUser on PostgreSQL, then one read alone.
 
 A throw-away database (servicekit.testing.databases) is migrated with the service's own
-`migrate` command and seeded through its public CreateUser RPC; the service then serves
-GetUser of one seeded user to the owner's token. The read alone is psycopg 3
-`SELECT * FROM users WHERE id = %s` in a loop on the server's core. Both report the CPU
-the PostgreSQL backends spent too, read from /proc like the server's.
+`migrate` command and seeded through its public CreateUser RPC. Two servers then serve
+GetUser of one seeded user on that database, in turns, both on core 0:
+
+- R3's numerator: the user service's handlers, use cases, unit of work and repository on
+  the bare `build_server` (benchserver.py `userdb`), so that it differs from the bare
+  constant servicer by the database path alone;
+- for reference, the service itself (`python -m services.user serve`) behind its full
+  interceptor chain (the chain's cost is R1's subject);
+- for reference, the bare constant servicer that first makes the point read with psycopg
+  (benchserver.py `readconstant`): what waiting on PostgreSQL in a worker thread costs
+  this server at the least, whatever the code around the read.
+
+The read alone is psycopg 3 `SELECT * FROM users WHERE id = %s` in a loop on the server's
+core. All report the CPU the PostgreSQL backends spent too, read from /proc like the
+server's.
 """
 
 from __future__ import annotations
@@ -14,11 +25,22 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
-from harness import ENTRY, ROOT, BenchError, Load, ServerProcess, cpu_seconds, free_port, wait_ready
+from harness import (
+    ENTRY,
+    ROOT,
+    BenchError,
+    Load,
+    Measurement,
+    ServerProcess,
+    cpu_seconds,
+    free_port,
+    wait_ready,
+)
 from report import Row
 
 from servicekit.testing.databases import temporary_database
@@ -29,7 +51,9 @@ if TYPE_CHECKING:
 __all__ = ["SEEDED_USERS", "database_rows"]
 
 SEEDED_USERS = 20
-SERVICE = "services.user GetUser (PostgreSQL)"
+SERVICE = "services.user GetUser, no interceptors"
+REFERENCE = "services.user GetUser, full chain (ref.)"
+FLOOR = "bare + psycopg read in handler (ref.)"
 READ = "psycopg point read alone"
 
 
@@ -76,25 +100,47 @@ def _user_env(url: str, jwks_file: Path) -> dict[str, str]:
     }
 
 
-def _service_row(bench: Bench, url: str, env: dict[str, str]) -> tuple[Row, str]:
+def _measured_row(label: str, result: Measurement | BenchError) -> Row:
+    if isinstance(result, BenchError):
+        return Row.broken(label, str(result))
+    db_us = result.extra_cpu_s / max(result.result.completed, 1) * 1e6
+    note = f"PostgreSQL backends: {db_us:.1f} us CPU per call"
+    return Row(label=label, measurement=result, note=note)
+
+
+def _service_rows(bench: Bench, url: str, env: dict[str, str]) -> tuple[list[Row], str]:
+    """The database path alone, the full service and the floor, measured in turns; the
+    user read."""
     target = f"127.0.0.1:{env['USER_GRPC__PORT']}"
-    with ServerProcess(["user", "serve"], cpus={0}, env=env) as server:
+    bare_port, floor_port = free_port(), free_port()
+    bare_target, floor_target = f"127.0.0.1:{bare_port}", f"127.0.0.1:{floor_port}"
+    floor_argv = ["readconstant", "--port", str(floor_port), "--url", url]
+    with (
+        ServerProcess(["user", "serve"], cpus={0}, env=env) as server,
+        ServerProcess(["userdb", "--port", str(bare_port)], cpus={0}, env=env) as bare,
+        ServerProcess(floor_argv, cpus={0}) as floor,
+    ):
         wait_ready(server, target)
+        wait_ready(bare, bare_target)
+        wait_ready(floor, floor_target)
         seed = [sys.executable, str(ENTRY), "seed", "--target", target]
         user_id = json.loads(_run([*seed, "--count", str(SEEDED_USERS)]))[SEEDED_USERS // 2]
-        load = Load(
-            server=server,
-            spec=bench.spec(target, user_id),
-            client_cpus={1},
-            server_cores=1,
-            also=backend_cpu(url),
-        )
-        (result,) = bench.measure([load])
-    if isinstance(result, BenchError):
-        return Row.broken(SERVICE, str(result)), user_id
-    db_us = result.extra_cpu_s / max(result.result.completed, 1) * 1e6
-    note = f"PostgreSQL backends: {db_us:.1f} us CPU per call ({SEEDED_USERS} users seeded)"
-    return Row(label=SERVICE, measurement=result, note=note), user_id
+        loads = [
+            Load(
+                server=process,
+                spec=bench.spec(address, user_id),
+                client_cpus={1},
+                server_cores=1,
+                also=backend_cpu(url),
+            )
+            for process, address in ((bare, bare_target), (server, target), (floor, floor_target))
+        ]
+        path, full, least = bench.measure(loads)
+    path_row = _measured_row(SERVICE, path)
+    if path_row.measurement is not None:
+        path_row = replace(path_row, note=f"{path_row.note} ({SEEDED_USERS} users seeded)")
+    rows = [path_row, _measured_row(REFERENCE, full), _measured_row(FLOOR, least)]
+    return rows, user_id
 
 
 def _read_row(url: str, user_id: str, seconds: float, rounds: int) -> Row:
@@ -110,10 +156,11 @@ def _read_row(url: str, user_id: str, seconds: float, rounds: int) -> Row:
 
 
 def database_rows(bench: Bench, workdir: Path) -> list[Row]:
-    """The service's GetUser row and the read-alone row; BenchError when set-up fails."""
+    """The database path, the full service (reference), the read alone and the floor
+    (reference); BenchError when set-up fails."""
     with temporary_database("postgresql", workdir) as url:
         env = _user_env(url, bench.jwks_file)
         _run([sys.executable, "-m", "services.user", "migrate"], env)
-        service, user_id = _service_row(bench, url, env)
+        (path, full, least), user_id = _service_rows(bench, url, env)
         read = _read_row(url, user_id, bench.options.duration, bench.options.repeat)
-        return [service, read]
+        return [path, full, read, least]

@@ -35,7 +35,7 @@ from report import Row
 
 from servicekit.testing.tokens import TestIssuer
 
-__all__ = ["Bench", "Options", "missing"]
+__all__ = ["EXPORTING", "Bench", "Options", "missing"]
 
 SERVER_CPUS = frozenset({0})
 CLIENT_CPUS = frozenset({1})
@@ -43,6 +43,7 @@ BOTH_CPUS = frozenset({0, 1})
 GET_USER = "/acme.user.v1.UserService/GetUser"
 FIXED_USER_ID = "7d2b4a3e-1c5f-4d6a-9e8b-2f1a3c4d5e6f"
 BARE, FULL = "bare", "full chain"
+EXPORTING = "full chain, tracing exporting (OTLP)"
 
 # label, chain, label of the row its cost is measured against
 SINGLES = (
@@ -71,6 +72,8 @@ CHAIN_NAMES = (
 USER_NAMES = (
     "services.user.app:serve",
     "services.user.app:migrate",
+    "services.user.app:_user_service",
+    "services.user.handlers:UserServiceHandlers",
     "servicekit.testing.databases:temporary_database",
 )
 
@@ -94,6 +97,7 @@ class Constant:
     cpus: frozenset[int] = SERVER_CPUS
     workers: int = 1
     wide: bool = False  # twice the connections and calls in flight (two-core servers)
+    otlp: bool = False  # tracing exports its spans to a fake OTLP collector on core 1
 
 
 def missing(names: Sequence[str]) -> str:
@@ -172,10 +176,20 @@ class Bench:
         o = self._options
         return measure(loads, warmup=o.warmup, rounds=o.repeat)
 
-    def _start(self, stack: contextlib.ExitStack, config: Constant) -> Load:
+    def _collector(self, stack: contextlib.ExitStack) -> str:
+        """A fake OTLP trace collector on the client's core, alive until `stack` closes."""
+        port = free_port()
+        argv = ["collector", "--port", str(port)]
+        collector = stack.enter_context(ServerProcess(argv, cpus=set(CLIENT_CPUS)))
+        wait_for_log(collector, [f"collector serving on port {port}"])
+        return f"http://127.0.0.1:{port}"
+
+    def _start(self, stack: contextlib.ExitStack, config: Constant, otlp: str = "") -> Load:
         port = free_port()
         argv = ["constant", "--port", str(port), "--chain", config.chain]
         argv += ["--workers", str(config.workers), "--jwks", str(self.jwks_file)]
+        if config.otlp:
+            argv += ["--otlp", otlp]
         server = stack.enter_context(ServerProcess(argv, cpus=set(config.cpus)))
         target = f"127.0.0.1:{port}"
         wait_ready(server, target)
@@ -193,9 +207,12 @@ class Bench:
         rows: dict[str, Row] = {}
         loads: dict[str, Load] = {}
         with contextlib.ExitStack() as stack:
+            otlp = ""
             for config in configs:
                 try:
-                    loads[config.label] = self._start(stack, config)
+                    if config.otlp and not otlp:
+                        otlp = self._collector(stack)
+                    loads[config.label] = self._start(stack, config, otlp)
                 except BenchError as exc:
                     rows[config.label] = Row.broken(config.label, str(exc))
             for label, result in zip(loads, self.measure(list(loads.values())), strict=True):
@@ -217,8 +234,11 @@ class Bench:
         return rows
 
     def middleware_rows(self) -> list[Row]:
-        """Bare, the full chain, then each interceptor alone with its cost per call."""
-        rows = self.baselines([Constant(label=label, chain=chain) for label, chain, _ in SINGLES])
+        """Bare, the full chain, the full chain with tracing exporting its spans over OTLP,
+        then each interceptor alone with its cost per call."""
+        extra = [Constant(label=EXPORTING, chain="all", otlp=True)]
+        extra += [Constant(label=label, chain=chain) for label, chain, _ in SINGLES]
+        rows = self.baselines(extra)
         if rows[FULL].measurement is None:
             return [rows[BARE], rows[FULL]]
         singles = [with_cost(rows[label], rows[base]) for label, _, base in SINGLES]
@@ -226,12 +246,14 @@ class Bench:
         return [
             rows[BARE],
             rows[FULL],
+            with_cost(rows[EXPORTING], rows[BARE]),
             *singles,
             Row(label="sum of the costs alone", cost_us=total),
         ]
 
     def database_rows(self) -> list[Row]:
-        """Bare, full chain, the user service's GetUser on PostgreSQL, the read alone."""
+        """Bare, full chain, the user service's GetUser on PostgreSQL without interceptors
+        (R3's numerator) and behind the full chain (reference), the read alone."""
         why = missing(USER_NAMES)
         base = self.baselines()
         if why:

@@ -11,8 +11,8 @@ user ``postgres``); the tests only create and drop their own databases on it.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Literal
 from uuid import uuid4
@@ -21,8 +21,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from servicekit.db.engine import EngineOptions, build_engine, database_url
+from servicekit.db.migrations import upgrade
 
-__all__ = ["DEFAULT_POSTGRES_URL", "DatabaseKind", "rolled_back_session", "temporary_database"]
+__all__ = [
+    "DEFAULT_POSTGRES_URL",
+    "DatabaseKind",
+    "MigratedDatabases",
+    "rolled_back_session",
+    "temporary_database",
+]
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -87,3 +94,29 @@ def rolled_back_session(engine: Engine) -> Iterator[Session]:
         finally:
             session.close()
             outer.rollback()
+
+
+class MigratedDatabases:
+    """One migrated database per backend, made on first use, shared by a whole test run.
+
+    ``engine_for(kind)`` returns an engine on it; ``close()`` disposes the engines and
+    drops the databases. Tests isolate themselves with ``rolled_back_session``.
+    """
+
+    def __init__(self, migrations: Path, directory: Callable[[str], Path]) -> None:
+        self._migrations = migrations
+        self._directory = directory
+        self._engines: dict[str, Engine] = {}
+        self._stack = ExitStack()
+
+    def engine_for(self, kind: DatabaseKind) -> Engine:
+        if kind not in self._engines:
+            url = self._stack.enter_context(temporary_database(kind, self._directory(kind)))
+            upgrade(url, self._migrations)
+            engine = build_engine(url, EngineOptions(pool_size=4))
+            self._stack.callback(engine.dispose)
+            self._engines[kind] = engine
+        return self._engines[kind]
+
+    def close(self) -> None:
+        self._stack.close()

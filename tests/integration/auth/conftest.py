@@ -4,7 +4,6 @@ whole run, each test isolated in a session whose commits are rolled back at the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from datetime import timedelta
 from types import TracebackType
 from typing import Self
@@ -13,8 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from servicekit.db import EngineOptions, build_engine, upgrade
-from servicekit.testing.databases import DatabaseKind, rolled_back_session, temporary_database
+from servicekit.testing.databases import DatabaseKind, MigratedDatabases, rolled_back_session
 from services.auth.keys import KeyEncryption, SigningKeys
 from services.auth.models import MIGRATIONS_DIR
 from services.auth.ports import FakeUserDirectory
@@ -36,19 +34,13 @@ SECRET = b"integration-test key-encryption secret"
 @pytest.fixture(scope="session")
 def migrated_engine_for(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineFor]:
     """An engine on a migrated database of each backend, made on first use, dropped at the end."""
-    engines: dict[str, Engine] = {}
-    with ExitStack() as stack:
-
-        def engine_for(kind: DatabaseKind) -> Engine:
-            if kind not in engines:
-                folder = tmp_path_factory.mktemp(f"auth-{kind}")
-                url = stack.enter_context(temporary_database(kind, folder))
-                upgrade(url, MIGRATIONS_DIR)
-                engines[kind] = build_engine(url, EngineOptions(pool_size=4))
-                stack.callback(engines[kind].dispose)
-            return engines[kind]
-
-        yield engine_for
+    databases = MigratedDatabases(
+        MIGRATIONS_DIR, lambda kind: tmp_path_factory.mktemp(f"auth-{kind}")
+    )
+    try:
+        yield databases.engine_for
+    finally:
+        databases.close()
 
 
 @pytest.fixture

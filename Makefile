@@ -12,7 +12,7 @@ BASE ?= main
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help up install lock thirdparty generate check-generated format lint breaking \
-        style test test-python bench bench-services bench-auth clean
+        style test test-python bench bench-services bench-rest bench-auth cluster clean
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -76,8 +76,14 @@ bench: thirdparty ## Time `make generate` and `make lint breaking`
 bench-services: thirdparty ## Load the gRPC services: req/s, latency, CPU per call, ratios R1 R3 R6
 	@$(PYTHON) bench/services.py $(BENCH_ARGS)
 
+bench-rest: thirdparty ## The REST face: gateway vs bare connexion (R2), REST vs gRPC (needs wrk)
+	@$(PYTHON) bench/rest.py $(BENCH_ARGS)
+
 bench-auth: thirdparty ## Login throughput (argon2-bound) and the cost of verifying a token per call
 	@$(PYTHON) bench/auth.py $(BENCH_ARGS)
+
+cluster: ## Create the kind cluster `acme` with a local registry at localhost:5001 (needs docker, kind)
+	platform/deploy/kind/create-cluster.sh
 
 clean: ## Remove caches and materialised third-party protos (keeps .venv)
 	rm -rf .thirdparty .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

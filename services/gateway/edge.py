@@ -123,6 +123,7 @@ class Edge:
         try:
             if incoming.content_length > self._max_body:
                 await self._respond(_too_large(self._max_body), scope, receive, answer.send)
+                await _discard_body(receive, 16 * self._max_body)
             elif local is not None:
                 await self._serve_local(local, scope, receive, answer.send)
             else:
@@ -236,6 +237,19 @@ class _Answer:
             self.status = int(message["status"])
             message["headers"] = [*message.get("headers", ()), self._header]
         await self._send(message)
+
+
+async def _discard_body(receive: Receive, limit: int) -> None:
+    """Read and drop a refused body (up to ``limit`` bytes), so the client reads the 413
+    rather than a connection reset for the bytes it was still sending."""
+    discarded = 0
+    while discarded <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        discarded += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 def _too_large(limit: int) -> Problem:

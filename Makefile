@@ -11,8 +11,8 @@ BASE ?= main
 # can name plugins and protoc without paths.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help up install lock thirdparty generate check-generated format lint breaking \
-        style test test-python bench bench-services bench-rest bench-auth cluster clean
+.PHONY: help up dev install lock thirdparty generate check-generated format lint breaking \
+        style sec-scan audit test test-python bench bench-services bench-rest bench-auth cluster clean
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,6 +24,12 @@ up: generate ## Run the whole stack locally on SQLite (no cluster, no database s
 	@echo "user: grpc 127.0.0.1:50051 (metrics :9464)   auth: grpc 127.0.0.1:50052 (metrics :9465)"
 	@echo "gateway: http://127.0.0.1:8080 (Swagger UI /docs, spec /openapi.json, metrics :9466)"
 	@exec $(VENV)/bin/honcho start -f Procfile
+
+dev: generate ## `make up`, with each service restarted when its code changes
+	@mkdir -p .run
+	$(PYTHON) -m services.user migrate
+	$(PYTHON) -m services.auth migrate
+	@exec $(VENV)/bin/honcho start -f Procfile.dev
 
 install: $(STAMP) ## Create .venv and install the locked dependencies
 $(STAMP): requirements.lock pyproject.toml
@@ -68,7 +74,14 @@ style: install ## Python lint and types: ruff, mypy (strict), import contracts
 test-python: thirdparty ## Run the test suite with coverage of platform/ and services/
 	$(VENV)/bin/pytest --cov --cov-report=term
 
-test: lint breaking check-generated style test-python ## Every check and every test (what CI runs)
+sec-scan: install ## Security lint of the code: bandit over platform/ and services/
+	$(VENV)/bin/bandit -q -r platform services
+
+audit: install ## Known vulnerabilities of the locked dependencies (pip-audit; needs the network)
+	@$(VENV)/bin/pip-audit --strict --progress-spinner off -r requirements.lock || { \
+	  echo "audit: a vulnerable dependency, or the vulnerability service (pypi.org's JSON API) could not be reached: this target needs the network"; exit 1; }
+
+test: lint breaking check-generated style sec-scan test-python ## Every check and every test (what CI runs)
 
 bench: thirdparty ## Time `make generate` and `make lint breaking`
 	@$(PYTHON) bench/contracts.py

@@ -34,7 +34,7 @@ __all__ = [
 ES256 = "ES256"
 """The one signature algorithm of this service: ECDSA on P-256 with SHA-256."""
 
-_INVALID_REFRESH_TOKEN = "refresh token is invalid or expired"  # noqa: S105 - a message
+_INVALID_REFRESH_TOKEN = "refresh token is invalid or expired"  # noqa: S105 - a message  # nosec B105
 
 
 def account_key(email: str) -> str:

@@ -15,7 +15,7 @@ from services.auth.service import AuthService, TokenPair
 
 __all__ = ["TOKEN_TYPE", "AuthServiceHandlers", "jwk_to_proto", "token_pair_to_proto"]
 
-TOKEN_TYPE = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+TOKEN_TYPE = "Bearer"  # noqa: S105 - the OAuth token type  # nosec B105
 _JWK_FIELDS = ("kty", "kid", "use", "alg", "crv", "x", "y", "n", "e")
 
 

@@ -13,7 +13,7 @@ from servicekit.config import ConfigError
 from services.user.app import create_admin, migrate, serve
 from services.user.settings import load
 
-PASSWORD_ENV = "USER_ADMIN_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
+PASSWORD_ENV = "USER_ADMIN_PASSWORD"  # noqa: S105 - a variable name  # nosec B105
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -93,7 +93,7 @@ class UserService:
         with self._uow().reading() as uow:
             found = uow.users.list_page(filter_, after=after, limit=size + 1)
         page = tuple(found[:size])
-        token = ""
+        token = ""  # no next page  # nosec B105
         if len(found) > size:
             token = self._tokens.encode(Position.of(page[-1]), filter_)
         return Page(users=page, next_page_token=token)

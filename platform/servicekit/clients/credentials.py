@@ -64,7 +64,7 @@ class RefreshingToken:
         self._usable_for = lifetime_seconds - refresh_margin_seconds
         self._clock = clock
         self._lock = threading.Lock()
-        self._token = ""
+        self._token = ""  # no token yet  # nosec B105
         self._minted_at = 0.0
 
     def token(self) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "HANDLING_BUCKETS",
     "GrpcServerMetrics",
     "MetricsSettings",
+    "metrics_url",
     "new_registry",
     "start_metrics_server",
 ]
@@ -99,6 +100,11 @@ def new_registry() -> CollectorRegistry:
     PlatformCollector(registry=registry)
     GCCollector(registry=registry)
     return registry
+
+
+def metrics_url(settings: MetricsSettings, port: int | None) -> str | None:
+    """Where ``start_metrics_server`` serves, for the start-up log line (None: disabled)."""
+    return None if port is None else f"http://{settings.host}:{port}/metrics"
 
 
 def start_metrics_server(

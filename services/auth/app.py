@@ -7,7 +7,6 @@ verifies incoming tokens against those same keys, and calls the User Service as 
 
 from __future__ import annotations
 
-import functools
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -16,27 +15,20 @@ import structlog
 
 from acme.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
 from acme.user.v1 import user_service_pb2
-from servicekit.auth import AccessPolicies, JwksSource, TokenVerifier
+from servicekit.auth import JwksSource, TokenVerifier
 from servicekit.auth.jwks import write_jwks_file
 from servicekit.clients import RefreshingToken, open_channel
-from servicekit.db import Database, downgrade, upgrade
+from servicekit.db import Database
+from servicekit.db import migrate as migrate_database
 from servicekit.grpc import (
-    ErrorMappingInterceptor,
     GrpcServer,
     HealthReporter,
     Registration,
     build_server,
-    default_interceptors,
-    run_until_signalled,
-    run_workers,
 )
-from servicekit.grpc.interceptors.auth import AccessPolicyInterceptor, AuthenticationInterceptor
-from servicekit.grpc.interceptors.metrics import MetricsInterceptor
-from servicekit.grpc.interceptors.request_context import RequestContextInterceptor
-from servicekit.grpc.interceptors.tracing import TracingInterceptor
-from servicekit.grpc.interceptors.validation import ValidationInterceptor
+from servicekit.grpc.standard import serve_service, standard_interceptors
 from servicekit.logging import configure_logging
-from servicekit.metrics import GrpcServerMetrics, new_registry, start_metrics_server
+from servicekit.metrics import metrics_url, new_registry, start_metrics_server
 from servicekit.tracing import configure_tracing
 from services.auth.domain import LoginThrottle
 from services.auth.handlers import AuthServiceHandlers
@@ -87,14 +79,11 @@ def create_server(
     service = _auth_service(settings, database, keys, issuer, GrpcUserDirectory(users))
     service.ensure_signing_key()
     _publish(settings, service)
-    interceptors = default_interceptors(
-        request_context=RequestContextInterceptor(),
-        tracing=TracingInterceptor(tracer_provider),
-        metrics=MetricsInterceptor(GrpcServerMetrics(registry)),
-        error_mapping=ErrorMappingInterceptor(),
-        authentication=AuthenticationInterceptor(_own_verifier(settings, service)),
-        access_policy=AccessPolicyInterceptor(AccessPolicies.from_services(_AUTH_SERVICE)),
-        validation=ValidationInterceptor(),
+    interceptors = standard_interceptors(
+        tracer_provider=tracer_provider,
+        registry=registry,
+        verifier=_own_verifier(settings, service),
+        services=[_AUTH_SERVICE],
     )
     server = build_server(
         settings.grpc,
@@ -119,7 +108,7 @@ def create_server(
         address=f"{settings.grpc.host}:{server.port}",
         database=database.url,
         user_service=settings.user_client.target,
-        metrics=_metrics_url(settings, metrics_port),
+        metrics=metrics_url(settings.metrics, metrics_port),
         worker=worker_index,
     )
     return server
@@ -127,25 +116,21 @@ def create_server(
 
 def serve(settings: AuthSettings, *, workers: int | None = None) -> int:
     """Serve until SIGTERM or SIGINT; exit code 0 after a clean drain."""
-    configure_logging(settings.logging, service=SERVICE_NAME)
-    count = settings.grpc.workers if workers is None else workers
-    return run_workers(count, functools.partial(_serve_worker, settings, count))
-
-
-def _serve_worker(settings: AuthSettings, count: int, worker_index: int) -> int:
-    configure_logging(settings.logging, service=SERVICE_NAME)
-    server = create_server(settings, worker_index=worker_index, reuse_port=count > 1)
-    return run_until_signalled(server, settings.grpc.grace_seconds, exiting=True)
+    return serve_service(
+        create_server,
+        settings,
+        service=SERVICE_NAME,
+        grpc=settings.grpc,
+        logging=settings.logging,
+        workers=workers,
+    )
 
 
 def migrate(settings: AuthSettings, *, revision: str | None = None, down: bool = False) -> None:
     """Apply the migrations up to ``revision`` (head), or down to it."""
     configure_logging(settings.logging, service=SERVICE_NAME)
-    if down:
-        downgrade(settings.database.url, MIGRATIONS_DIR, revision or "base")
-    else:
-        upgrade(settings.database.url, MIGRATIONS_DIR, revision or "head")
-    _log.info("migrated", revision=revision or ("base" if down else "head"))
+    reached = migrate_database(settings.database.url, MIGRATIONS_DIR, target=revision, down=down)
+    _log.info("migrated", revision=reached)
 
 
 def rotate_keys(settings: AuthSettings) -> str:
@@ -233,7 +218,3 @@ class _NoUsers:
 
     def verify(self, email: str, password: str) -> VerifiedUser:
         raise RuntimeError("this command does not sign users in")
-
-
-def _metrics_url(settings: AuthSettings, port: int | None) -> str | None:
-    return None if port is None else f"http://{settings.metrics.host}:{port}/metrics"

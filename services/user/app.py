@@ -6,32 +6,24 @@ share the port (each builds its own server, pools and metrics endpoint after it 
 
 from __future__ import annotations
 
-import functools
-
 import protovalidate
 import structlog
 
 from acme.user.v1 import user_service_pb2, user_service_pb2_grpc
-from servicekit.auth import AccessPolicies, TokenVerifier
-from servicekit.db import Database, downgrade, upgrade
+from servicekit.auth import TokenVerifier
+from servicekit.db import Database
+from servicekit.db import migrate as migrate_database
 from servicekit.errors import InvalidArgument
 from servicekit.grpc import (
-    ErrorMappingInterceptor,
     GrpcServer,
     HealthReporter,
     Registration,
     build_server,
-    default_interceptors,
-    run_until_signalled,
-    run_workers,
 )
-from servicekit.grpc.interceptors.auth import AccessPolicyInterceptor, AuthenticationInterceptor
-from servicekit.grpc.interceptors.metrics import MetricsInterceptor
-from servicekit.grpc.interceptors.request_context import RequestContextInterceptor
-from servicekit.grpc.interceptors.tracing import TracingInterceptor
-from servicekit.grpc.interceptors.validation import ValidationInterceptor, validate_request
+from servicekit.grpc.interceptors.validation import validate_request
+from servicekit.grpc.standard import serve_service, standard_interceptors
 from servicekit.logging import configure_logging
-from servicekit.metrics import GrpcServerMetrics, new_registry, start_metrics_server
+from servicekit.metrics import metrics_url, new_registry, start_metrics_server
 from servicekit.tracing import configure_tracing
 from services.user.handlers import UserServiceHandlers, contract_page_limits
 from services.user.models import MIGRATIONS_DIR
@@ -61,14 +53,11 @@ def create_server(
     metrics_port, stop_metrics = start_metrics_server(
         settings.metrics, registry, worker_index=worker_index
     )
-    interceptors = default_interceptors(
-        request_context=RequestContextInterceptor(),
-        tracing=TracingInterceptor(tracer_provider),
-        metrics=MetricsInterceptor(GrpcServerMetrics(registry)),
-        error_mapping=ErrorMappingInterceptor(),
-        authentication=AuthenticationInterceptor(TokenVerifier.from_settings(settings.auth)),
-        access_policy=AccessPolicyInterceptor(AccessPolicies.from_services(_USER_SERVICE)),
-        validation=ValidationInterceptor(),
+    interceptors = standard_interceptors(
+        tracer_provider=tracer_provider,
+        registry=registry,
+        verifier=TokenVerifier.from_settings(settings.auth),
+        services=[_USER_SERVICE],
     )
     server = build_server(
         settings.grpc,
@@ -91,7 +80,7 @@ def create_server(
         "user service built",
         address=f"{settings.grpc.host}:{server.port}",
         database=database.url,
-        metrics=_metrics_url(settings, metrics_port),
+        metrics=metrics_url(settings.metrics, metrics_port),
         worker=worker_index,
     )
     return server
@@ -99,25 +88,21 @@ def create_server(
 
 def serve(settings: UserSettings, *, workers: int | None = None) -> int:
     """Serve until SIGTERM or SIGINT; exit code 0 after a clean drain."""
-    configure_logging(settings.logging, service=SERVICE_NAME)
-    count = settings.grpc.workers if workers is None else workers
-    return run_workers(count, functools.partial(_serve_worker, settings, count))
-
-
-def _serve_worker(settings: UserSettings, count: int, worker_index: int) -> int:
-    configure_logging(settings.logging, service=SERVICE_NAME)
-    server = create_server(settings, worker_index=worker_index, reuse_port=count > 1)
-    return run_until_signalled(server, settings.grpc.grace_seconds, exiting=True)
+    return serve_service(
+        create_server,
+        settings,
+        service=SERVICE_NAME,
+        grpc=settings.grpc,
+        logging=settings.logging,
+        workers=workers,
+    )
 
 
 def migrate(settings: UserSettings, *, revision: str | None = None, down: bool = False) -> None:
     """Apply the migrations up to ``revision`` (head), or down to it."""
     configure_logging(settings.logging, service=SERVICE_NAME)
-    if down:
-        downgrade(settings.database.url, MIGRATIONS_DIR, revision or "base")
-    else:
-        upgrade(settings.database.url, MIGRATIONS_DIR, revision or "head")
-    _log.info("migrated", revision=revision or ("base" if down else "head"))
+    reached = migrate_database(settings.database.url, MIGRATIONS_DIR, target=revision, down=down)
+    _log.info("migrated", revision=reached)
 
 
 def create_admin(settings: UserSettings, *, email: str, display_name: str, password: str) -> int:
@@ -149,7 +134,3 @@ def _user_service(settings: UserSettings, database: Database) -> UserService:
         passwords=Passwords.from_settings(settings.passwords),
         page_limits=contract_page_limits(),
     )
-
-
-def _metrics_url(settings: UserSettings, port: int | None) -> str | None:
-    return None if port is None else f"http://{settings.metrics.host}:{port}/metrics"

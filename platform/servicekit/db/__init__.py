@@ -18,7 +18,7 @@ from servicekit.db.engine import (
     build_engine,
     reads_engine,
 )
-from servicekit.db.migrations import current, downgrade, revision, upgrade
+from servicekit.db.migrations import current, downgrade, migrate, revision, upgrade
 from servicekit.db.reads import CompiledSelect
 from servicekit.db.uow import SqlAlchemyUnitOfWork, is_unique_violation, translate_error
 
@@ -32,6 +32,7 @@ __all__ = [
     "current",
     "downgrade",
     "is_unique_violation",
+    "migrate",
     "reads_engine",
     "revision",
     "translate_error",

@@ -42,6 +42,7 @@ __all__ = [
     "MigrationEnvironment",
     "current",
     "downgrade",
+    "migrate",
     "revision",
     "run_migrations_online",
     "upgrade",
@@ -78,6 +79,22 @@ def downgrade(database_url: str | Secret, script_location: Path, revision: str) 
     """Revert migrations down to ``revision`` (``"base"``: all of them, ``"-1"``: one)."""
     with _connection(database_url) as connection:
         command.downgrade(_config(script_location, connection), revision)
+
+
+def migrate(
+    database_url: str | Secret,
+    script_location: Path,
+    *,
+    target: str | None = None,
+    down: bool = False,
+) -> str:
+    """A service's ``migrate`` command: up to ``target`` (default ``head``), or, with
+    ``down``, down to it (default ``base``). Returns the revision it went to."""
+    if down:
+        downgrade(database_url, script_location, target or "base")
+        return target or "base"
+    upgrade(database_url, script_location, target or "head")
+    return target or "head"
 
 
 def current(database_url: str | Secret, script_location: Path) -> str | None:

@@ -20,7 +20,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2
 
-from servicekit.clients import CircuitBreaker, ClientSettings, service_config
+from servicekit.clients import CircuitBreaker, ClientSettings, client_channel_options
 from servicekit.tls import channel_credentials, channel_options
 
 __all__ = ["Backend", "Readiness"]
@@ -53,7 +53,7 @@ class Backend:
     def open(self) -> None:
         """Create the channel; call on the event loop that will make the calls."""
         settings = self.settings
-        options = [*_channel_options(settings, self.service), *channel_options(settings.tls)]
+        options = [*client_channel_options(settings, self.service), *channel_options(settings.tls)]
         secure = channel_credentials(settings.tls)
         if secure is None:
             self._channel = grpc.aio.insecure_channel(settings.target, options=options)
@@ -144,21 +144,3 @@ class Readiness:
         )
         self._statuses = dict(zip(names, results, strict=True))
         self._checked_at = self._clock()
-
-
-def _channel_options(settings: ClientSettings, service: str) -> list[tuple[str, Any]]:
-    """Retries (servicekit's service config), reconnection pacing and keepalive."""
-    return [
-        ("grpc.service_config", json.dumps(service_config(settings, service))),
-        ("grpc.service_config_disable_resolution", 1),
-        ("grpc.enable_retries", 1),
-        ("grpc.initial_reconnect_backoff_ms", _ms(settings.initial_backoff_seconds)),
-        ("grpc.max_reconnect_backoff_ms", _ms(settings.max_backoff_seconds)),
-        ("grpc.keepalive_time_ms", _ms(settings.keepalive_seconds)),
-        ("grpc.keepalive_timeout_ms", _ms(settings.keepalive_timeout_seconds)),
-        ("grpc.keepalive_permit_without_calls", 0),
-    ]
-
-
-def _ms(seconds: float) -> int:
-    return max(1, round(seconds * 1000))

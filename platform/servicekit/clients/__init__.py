@@ -27,7 +27,12 @@ While the circuit is open, calls raise ``CircuitOpenError`` at once: a
 """
 
 from servicekit.clients.breaker import BreakerState, CircuitBreaker, Permit
-from servicekit.clients.channel import ManagedChannel, open_channel, service_config
+from servicekit.clients.channel import (
+    ManagedChannel,
+    client_channel_options,
+    open_channel,
+    service_config,
+)
 from servicekit.clients.credentials import CallCredentialsProvider, RefreshingToken, StaticToken
 from servicekit.clients.errors import CircuitOpenError, DependencyError, translate_rpc_error
 from servicekit.clients.metrics import GrpcClientMetrics, client_metrics
@@ -45,6 +50,7 @@ __all__ = [
     "Permit",
     "RefreshingToken",
     "StaticToken",
+    "client_channel_options",
     "client_metrics",
     "open_channel",
     "service_config",

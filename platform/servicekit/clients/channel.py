@@ -42,7 +42,7 @@ from servicekit.clients.settings import ClientSettings
 from servicekit.errors import ServiceError
 from servicekit.tls import channel_credentials, channel_options
 
-__all__ = ["ManagedChannel", "open_channel", "service_config"]
+__all__ = ["ManagedChannel", "client_channel_options", "open_channel", "service_config"]
 
 
 class ManagedChannel:
@@ -108,7 +108,7 @@ def open_channel(
         settings.breaker_reset_seconds,
         name=service_name.rsplit(".", 1)[-1],
     )
-    options = [*_channel_options(settings, service_name), *channel_options(settings.tls)]
+    options = [*client_channel_options(settings, service_name), *channel_options(settings.tls)]
     secure = channel_credentials(settings.tls)
     if secure is None:
         raw = grpc.insecure_channel(settings.target, options=options)
@@ -141,7 +141,9 @@ def service_config(settings: ClientSettings, service_name: str) -> dict[str, Any
     return {"methodConfig": [method_config]}
 
 
-def _channel_options(settings: ClientSettings, service_name: str) -> list[tuple[str, Any]]:
+def client_channel_options(settings: ClientSettings, service_name: str) -> list[tuple[str, Any]]:
+    """Channel options of ``settings``: retries (the service config), reconnection pacing
+    and keepalive; for channels opened elsewhere (grpc.aio in the gateway) too."""
     return [
         ("grpc.service_config", json.dumps(service_config(settings, service_name))),
         ("grpc.service_config_disable_resolution", 1),

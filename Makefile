@@ -21,8 +21,6 @@ up: generate ## Run the whole stack locally on SQLite (no cluster, no database s
 	@mkdir -p .run
 	$(PYTHON) -m services.user migrate
 	$(PYTHON) -m services.auth migrate
-	@echo "user: grpc 127.0.0.1:50051 (metrics :9464)   auth: grpc 127.0.0.1:50052 (metrics :9465)"
-	@echo "gateway: http://127.0.0.1:8080 (Swagger UI /docs, spec /openapi.json, metrics :9466)"
 	@exec $(VENV)/bin/honcho start -f Procfile
 
 dev: generate ## `make up`, with each service restarted when its code changes

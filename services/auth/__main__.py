@@ -1,4 +1,4 @@
-"""``python -m services.auth serve | migrate | rotate-keys``."""
+"""``python -m services.auth serve | probe | migrate | rotate-keys``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from servicekit.config import ConfigError
+from servicekit.probe import add_probe_command, probe_grpc_service
 from services.auth.app import migrate, rotate_keys, serve
 from services.auth.settings import load
 
@@ -21,6 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return serve(settings, workers=args.workers)
+    if args.command == "probe":
+        return probe_grpc_service("auth", settings.grpc, settings.metrics, wait=args.wait)
     if args.command == "migrate":
         migrate(settings, revision=args.revision, down=args.down)
         return 0
@@ -32,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services.auth", description=__doc__)
     parser.add_argument("--env-file", type=Path, help="a dotenv file of AUTH_* variables")
     commands = parser.add_subparsers(dest="command", required=True)
+    add_probe_command(commands)
     serve_command = commands.add_parser("serve", help="serve gRPC until SIGTERM or SIGINT")
     serve_command.add_argument(
         "--workers", type=int, default=None, help="processes sharing the port (SO_REUSEPORT)"

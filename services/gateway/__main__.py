@@ -1,4 +1,4 @@
-"""``python -m services.gateway serve``."""
+"""``python -m services.gateway serve | probe``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from servicekit.config import ConfigError
-from services.gateway.app import serve
+from servicekit.probe import add_probe_command
+from services.gateway.app import probe, serve
 from services.gateway.settings import load
 
 
@@ -19,6 +20,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"gateway: invalid settings\n{exc}", file=sys.stderr)
         return 2
+    if args.command == "probe":
+        return probe(settings, wait=args.wait)
     return serve(settings)
 
 
@@ -26,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services.gateway", description=__doc__)
     parser.add_argument("--env-file", type=Path, help="a dotenv file of GATEWAY_* variables")
     commands = parser.add_subparsers(dest="command", required=True)
+    add_probe_command(commands)
     commands.add_parser("serve", help="serve REST over HTTP until SIGTERM or SIGINT")
     return parser
 

@@ -10,6 +10,7 @@ SIGTERM or SIGINT, then lets in-flight requests finish within the grace period.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import signal
 import threading
@@ -33,6 +34,7 @@ from servicekit.clients import client_metrics
 from servicekit.grpc.lifecycle import STOP_SIGNALS
 from servicekit.logging import configure_logging
 from servicekit.metrics import new_registry, start_metrics_server
+from servicekit.probe import http_ready, reachable_host, report
 from servicekit.tracing import configure_tracing
 from services.gateway.backends import Backend, Readiness
 from services.gateway.edge import Edge
@@ -167,6 +169,20 @@ def serve(settings: GatewaySettings) -> int:
     server = _Server(uvicorn_config(create_app(settings), settings))
     server.run()
     return 0 if server.started else 1
+
+
+def probe(settings: GatewaySettings, *, wait: float) -> int:
+    """``probe``: ready once ``/readyz`` answers 200; prints the addresses a user opens."""
+    http = settings.http
+    base = f"http://{reachable_host(http.host)}:{http.port}"
+    addresses = [base, f"OpenAPI {base}/openapi.json"]
+    if http.docs:
+        addresses.insert(1, f"Swagger UI {base}{DOCS_PATH}")
+    if settings.metrics.enabled:
+        metrics = settings.metrics
+        addresses.append(f"metrics http://{reachable_host(metrics.host)}:{metrics.port}/metrics")
+    check = functools.partial(http_ready, http.host, http.port, "/readyz")
+    return report(SERVICE_NAME, check, wait=wait, addresses=addresses)
 
 
 class _Server(uvicorn.Server):

@@ -1,4 +1,4 @@
-"""``python -m services.user serve | migrate | create-admin``."""
+"""``python -m services.user serve | probe | migrate | create-admin``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from servicekit.config import ConfigError
+from servicekit.probe import add_probe_command, probe_grpc_service
 from services.user.app import create_admin, migrate, serve
 from services.user.settings import load
 
@@ -25,6 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return serve(settings, workers=args.workers)
+    if args.command == "probe":
+        return probe_grpc_service("user", settings.grpc, settings.metrics, wait=args.wait)
     if args.command == "migrate":
         migrate(settings, revision=args.revision, down=args.down)
         return 0
@@ -38,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services.user", description=__doc__)
     parser.add_argument("--env-file", type=Path, help="a dotenv file of USER_* variables")
     commands = parser.add_subparsers(dest="command", required=True)
+    add_probe_command(commands)
     serve = commands.add_parser("serve", help="serve gRPC until SIGTERM or SIGINT")
     serve.add_argument(
         "--workers", type=int, default=None, help="processes sharing the port (SO_REUSEPORT)"

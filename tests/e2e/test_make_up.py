@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+READY_LINE = "the stack is ready; Ctrl-C stops it"
 
 
 def free_port() -> int:
@@ -52,17 +53,16 @@ def stack_env(folder: Path) -> dict[str, str]:
     }
 
 
-def wait_ready(base: str, process: subprocess.Popen[bytes], within: float = 90.0) -> None:
+def wait_announced(log: Path, process: subprocess.Popen[bytes], within: float = 90.0) -> str:
+    """The output of `make up` once it says the stack is ready (it awaits readiness itself)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         assert process.poll() is None, "make up exited before the stack was ready"
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        output = log.read_text(errors="replace")
+        if READY_LINE in output:
+            return output
         time.sleep(0.5)
-    pytest.fail("the gateway never became ready")
+    pytest.fail("make up never said the stack was ready")
 
 
 def running_services(pids: set[int]) -> set[int]:
@@ -98,16 +98,20 @@ def descendants(root: int) -> set[int]:
 def test_make_up_serves_the_gateway_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     env = stack_env(tmp_path)
     base = f"http://127.0.0.1:{env['GATEWAY_HTTP__PORT']}"
-    process = subprocess.Popen(
-        ["make", "up"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    log = tmp_path / "make-up.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            ["make", "up"],
+            cwd=REPO,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
-        wait_ready(base, process)
+        output = wait_announced(log, process)
+        # Announced only once every service answered ready, so the first call must work.
+        readyz = httpx.get(f"{base}/readyz", timeout=10)
         email = f"newcomer-{uuid.uuid4().hex[:8]}@example.com"
         body = {"email": email, "displayName": "New", "password": "correct horse battery"}
         created = httpx.post(f"{base}/v1/users", json=body, timeout=10)
@@ -131,6 +135,10 @@ def test_make_up_serves_the_gateway_and_ctrl_c_stops_everything(tmp_path: Path) 
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
 
+    assert readyz.status_code == 200
+    for service, port in (("user", "USER_GRPC__PORT"), ("auth", "AUTH_GRPC__PORT")):
+        assert f"{service}: ready   grpc 127.0.0.1:{env[port]}" in output
+    assert f"gateway: ready   {base}   Swagger UI {base}/docs" in output
     assert created.status_code == 200
     assert login.status_code == 200
     assert me.json()["email"] == email

@@ -17,3 +17,9 @@ Read it from the edge inward:
   ``fieldpaths`` spells field names) and ``backends`` (grpc.aio channels, readiness);
 - ``problems``: every error as problem details.
 """
+
+import warnings
+
+# connexion imports starlette.testclient when it starts, and Starlette warns there about the
+# test client's HTTP library on every start of the gateway; the gateway never uses it.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

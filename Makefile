@@ -37,9 +37,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m pip install --quiet --no-deps -e .
 	@touch $@
 
-lock: ## Re-resolve requirements.lock from pyproject.toml (needs the package index)
+lock: ## Re-resolve requirements.lock (dev tools too) and requirements-runtime.lock (image)
 	$(VENV)/bin/pip-compile --quiet --allow-unsafe --extra dev --strip-extras \
 	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	$(VENV)/bin/pip-compile --quiet --allow-unsafe --strip-extras \
+	  --no-emit-index-url --no-emit-find-links -c requirements.lock \
+	  -o requirements-runtime.lock pyproject.toml
 
 thirdparty: install ## Materialise third-party protos (google/api, buf/validate) into .thirdparty/
 	@$(PYTHON) -m contractkit.cli thirdparty

@@ -76,7 +76,7 @@ def test_final_stage_installs_no_build_tools() -> None:
 
 def test_dependencies_are_copied_before_the_source() -> None:
     copies = [args for keyword, args in _instructions() if keyword == "COPY"]
-    lock = next(i for i, args in enumerate(copies) if args.startswith("requirements.lock"))
+    lock = next(i for i, args in enumerate(copies) if args.startswith("requirements-runtime.lock"))
     source = [i for i, args in enumerate(copies) if re.match(r"(services|platform|gen)\b", args)]
     assert source
     assert lock < min(source)

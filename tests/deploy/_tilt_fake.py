@@ -156,8 +156,12 @@ class TiltFake:
         self.record.flags[name] = "string"
 
     def config_parse(self) -> dict[str, Any]:
+        """Like Tilt: only the flags given are in the result (a Tiltfile supplies defaults)."""
         unknown = set(self.args) - set(self.record.flags)
         assert not unknown, f"flags the Tiltfile does not define: {sorted(unknown)}"
+        for name, value in self.args.items():
+            if self.record.flags[name] == "bool":
+                assert isinstance(value, bool), f"--{name} is a bool flag, given {value!r}"
         return dict(self.args)
 
     def os_path_exists(self, path: str) -> bool:

@@ -1,15 +1,10 @@
-"""The optional observability component renders onto the dev overlay, valid and hardened.
-
-kustomize refuses absolute paths outside the kustomization root, so the deploy tree and the
-services' k8s bases are copied into a temporary directory and a throwaway overlay there
-adds the component to ``dev`` (the real overlays stay untouched).
+"""The optional observability component renders onto the overlays that enable it, valid and
+hardened: dev-observability (what Tilt deploys by default) and prod-observability.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +16,10 @@ from tests.deploy.test_kustomize import (
     KUBERNETES_VERSION,
     ROOT,
     SERVICES,
-    _kubectl,
     containers,
     find,
     pod_spec,
+    render,
     workloads,
 )
 
@@ -32,32 +27,19 @@ Doc = dict[str, Any]
 COMPONENT = Path("platform") / "deploy" / "components" / "observability"
 OBSERVABILITY = ("prometheus", "grafana", "otel-collector", "jaeger")
 OTLP_ENDPOINT = "http://otel-collector:4317"
+# Overlay -> its namespace.
+OVERLAYS = {"dev-observability": "acme-dev", "prod-observability": "acme"}
 
 
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Doc, ...]:
-    root = tmp_path_factory.mktemp("tree")
-    shutil.copytree(ROOT / "platform" / "deploy", root / "platform" / "deploy")
-    for name in SERVICES:
-        shutil.copytree(ROOT / "services" / name / "k8s", root / "services" / name / "k8s")
-    overlay = root / "platform" / "deploy" / "overlays" / "observability"
-    overlay.mkdir()
-    (overlay / "kustomization.yaml").write_text(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\n"
-        "kind: Kustomization\n"
-        "namespace: acme-dev\n"
-        "resources: [../dev]\n"
-        "components: [../../components/observability]\n"
-    )
-    result = subprocess.run(
-        [_kubectl(), "kustomize", str(overlay)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+@pytest.fixture(params=sorted(OVERLAYS))
+def overlay(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def docs(overlay: str) -> tuple[Doc, ...]:
+    return render(overlay)
 
 
 def test_the_component_is_a_kustomize_component() -> None:
@@ -66,12 +48,19 @@ def test_the_component_is_a_kustomize_component() -> None:
     assert kustomization["apiVersion"] == "kustomize.config.k8s.io/v1alpha1"
 
 
+def test_the_overlays_enable_the_component(overlay: str) -> None:
+    path = ROOT / "platform" / "deploy" / "overlays" / overlay / "kustomization.yaml"
+    kustomization = yaml.safe_load(path.read_text())
+    assert "../../components/observability" in kustomization["components"]
+    assert kustomization["namespace"] == OVERLAYS[overlay]
+
+
 def test_every_document_is_valid_for_kubernetes(docs: tuple[Doc, ...]) -> None:
     for doc in docs:
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
 
 
-def test_the_observability_objects_exist(docs: tuple[Doc, ...]) -> None:
+def test_the_observability_objects_exist(docs: tuple[Doc, ...], overlay: str) -> None:
     for name in OBSERVABILITY:
         find(docs, "Deployment", name)
         find(docs, "Service", name)
@@ -81,7 +70,7 @@ def test_the_observability_objects_exist(docs: tuple[Doc, ...]) -> None:
     assert jaeger_ports >= {16686, 4317}
     assert 4317 in {p["port"] for p in find(docs, "Service", "otel-collector")["spec"]["ports"]}
     for doc in docs:
-        assert doc["metadata"].get("namespace", "acme-dev") == "acme-dev"
+        assert doc["metadata"].get("namespace", OVERLAYS[overlay]) == OVERLAYS[overlay]
 
 
 def test_the_new_workloads_are_hardened(docs: tuple[Doc, ...]) -> None:

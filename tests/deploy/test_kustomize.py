@@ -8,6 +8,7 @@ import importlib
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]  # no py.typed
 import pytest
 import yaml
+
+from servicekit.grpc.health import LIVENESS_SERVICE as LIVENESS
 
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = ROOT / "platform" / "deploy" / "overlays"
@@ -139,13 +142,28 @@ def test_every_workload_is_hardened(overlay: str) -> None:
                 assert "livenessProbe" in container, at
 
 
+def app_container(spec: Doc) -> Doc:
+    container: Doc = spec["containers"][0]
+    return container
+
+
+def grace_seconds(service: str) -> float:
+    """The drain time the service's own settings give (``[grpc]`` or ``[http]``)."""
+    settings = tomllib.loads((ROOT / "services" / service / "settings.toml").read_text())
+    section = "grpc" if service in GRPC_PORTS else "http"
+    value: float = settings[section]["grace_seconds"]
+    return value
+
+
 def test_service_pods_match_the_service_settings(overlay: str) -> None:
     docs = render(overlay)
     for name in SERVICES:
         deployment = find(docs, "Deployment", name)
         spec = pod_spec(deployment)
         assert spec["securityContext"]["runAsUser"] == 10001
-        assert spec["terminationGracePeriodSeconds"] > 10  # the services' grace_seconds
+        # SIGTERM comes after the preStop pause; the drain (grace_seconds) must fit after it.
+        pause = app_container(spec)["lifecycle"]["preStop"]["sleep"]["seconds"]
+        assert spec["terminationGracePeriodSeconds"] > pause + grace_seconds(name)
         assert spec["serviceAccountName"] == name
         strategy = deployment["spec"]["strategy"]
         assert strategy["type"] == "RollingUpdate"
@@ -157,8 +175,10 @@ def test_service_pods_match_the_service_settings(overlay: str) -> None:
         ports = {p["name"]: p["containerPort"] for p in app["ports"]}
         assert ports["metrics"] == METRICS_PORTS[name]
         if name in GRPC_PORTS:
-            assert app["readinessProbe"]["grpc"]["port"] == GRPC_PORTS[name]
-            assert app["livenessProbe"]["grpc"]["port"] == GRPC_PORTS[name]
+            # Readiness follows the database; liveness and startup only the process.
+            assert app["readinessProbe"]["grpc"] == {"port": GRPC_PORTS[name]}
+            for probe in ("livenessProbe", "startupProbe"):
+                assert app[probe]["grpc"] == {"port": GRPC_PORTS[name], "service": LIVENESS}
             migrate = [c for c in spec["initContainers"] if c["name"] == "migrate"]
             assert len(migrate) == 1
             assert migrate[0]["args"] == ["migrate"]

@@ -7,6 +7,11 @@ status ``""`` and every registered service are SERVING only while every check pa
 server that cannot reach its database should get no traffic, but it stays alive (liveness
 is the process answering at all).
 
+Liveness is its own service name, ``liveness``: SERVING from construction until
+``shutdown()``, whatever the checks say. A Kubernetes liveness or startup probe asks for it
+(``grpc: {port: 50051, service: liveness}``), so a database outage takes a pod out of the
+load balancer (readiness) without getting it restarted over and over (liveness).
+
 ``shutdown()`` is one-way: everything turns NOT_SERVING for good, so a draining server never
 flips back to SERVING because a check happened to pass.
 """
@@ -21,10 +26,13 @@ import structlog
 from grpc_health.v1 import health, health_pb2
 from structlog.typing import FilteringBoundLogger
 
-__all__ = ["HEALTH_SERVICE_NAME", "HealthReporter", "ReadinessCheck"]
+__all__ = ["HEALTH_SERVICE_NAME", "LIVENESS_SERVICE", "HealthReporter", "ReadinessCheck"]
 
 HEALTH_SERVICE_NAME: str = health.SERVICE_NAME
 """``grpc.health.v1.Health``: the name reflection lists for the health service."""
+
+LIVENESS_SERVICE = "liveness"
+"""The health service name that answers SERVING while the process runs at all."""
 
 ReadinessCheck = Callable[[], bool]
 """True when a dependency works; should return within a few seconds and may raise."""
@@ -55,6 +63,7 @@ class HealthReporter:
         self._thread: threading.Thread | None = None
         self._ready = False
         self._servicer.set(health.OVERALL_HEALTH, _NOT_SERVING)  # unknown until checked
+        self._servicer.set(LIVENESS_SERVICE, _SERVING)  # never polled: up while the process is
 
     @property
     def servicer(self) -> Any:

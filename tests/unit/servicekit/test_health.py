@@ -12,6 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from structlog.testing import capture_logs
 
 from servicekit.grpc import ErrorMappingInterceptor, HealthReporter
+from servicekit.grpc.health import LIVENESS_SERVICE
 from tests.unit.servicekit._fake_user_service import SERVICE_NAME, channel_to, running_server
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -114,6 +115,29 @@ def test_shutdown_makes_everything_not_serving_for_good(
 
     assert probe.status() == NOT_SERVING
     assert probe.status(SERVICE_NAME) == NOT_SERVING
+
+
+def test_liveness_stays_serving_while_readiness_fails(database: Switch, probe: Probe) -> None:
+    database.up = False
+    assert probe.wait_for(NOT_SERVING) == NOT_SERVING
+
+    # A probe of `liveness` must not restart a pod because its database is away.
+    assert probe.status(LIVENESS_SERVICE) == SERVING
+
+
+def test_liveness_is_serving_while_not_ready_and_not_after_shutdown(
+    database: Switch,
+) -> None:
+    database.up = False
+    reporter = HealthReporter({"database": database}, interval=60)
+
+    with running_server(health=reporter) as server, channel_to(server.port) as channel:
+        probe = Probe(health_pb2_grpc.HealthStub(channel))
+        before = probe.status(LIVENESS_SERVICE)
+        reporter.shutdown()
+        after = probe.status(LIVENESS_SERVICE)
+
+    assert (before, after) == (SERVING, NOT_SERVING)
 
 
 def test_a_service_the_server_does_not_serve_is_unknown_to_health(probe: Probe) -> None:

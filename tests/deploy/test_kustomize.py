@@ -247,6 +247,33 @@ def test_prod_runs_two_replicas_with_a_budget_and_an_autoscaler(prod: str) -> No
 
 
 @pytest.mark.parametrize("prod", PROD_OVERLAYS)
+def test_prod_spreads_each_service_over_nodes_and_zones(prod: str) -> None:
+    docs = render(prod)
+    labels = {
+        name: find(docs, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
+        for name in SERVICES
+    }
+    for name in SERVICES:
+        constraints = pod_spec(find(docs, "Deployment", name))["topologySpreadConstraints"]
+        assert {c["topologyKey"] for c in constraints} == {
+            "kubernetes.io/hostname",
+            "topology.kubernetes.io/zone",
+        }
+        for constraint in constraints:
+            assert constraint["whenUnsatisfiable"] == "ScheduleAnyway"  # never blocks a pod
+            # The pods counted against this one: the selector, narrowed to pods whose
+            # matchLabelKeys values equal its own (pod-template-hash: the same rollout).
+            keys = [k for k in constraint["matchLabelKeys"] if k != "pod-template-hash"]
+            counted = {
+                other
+                for other, theirs in labels.items()
+                if constraint["labelSelector"]["matchLabels"].items() <= theirs.items()
+                and all(theirs.get(k) == labels[name].get(k) for k in keys)
+            }
+            assert counted == {name}
+
+
+@pytest.mark.parametrize("prod", PROD_OVERLAYS)
 def test_prod_denies_ingress_and_egress_by_default(prod: str) -> None:
     # What the policies allow is computed and checked in test_networkpolicies.py.
     policies = [d for d in render(prod) if d["kind"] == "NetworkPolicy"]

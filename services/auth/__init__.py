@@ -1,7 +1,9 @@
 """The Auth Service: sign-in, refresh-token rotation and signing keys behind ``acme.auth.v1``.
 
-Read it inward: ``handlers`` (proto <-> plain values) -> ``service`` (use cases, one
-transaction each) -> ``domain`` (entities and rules), ``keys`` and ``tokens`` (signing) <-
-``repository`` (storage). ``ports`` names what the service needs from outside: the user
+Read it inward: ``handlers`` (proto <-> plain values) -> ``service`` (the session and token
+use cases, one transaction each, with ``key_management`` for the signing keys' and
+``throttling`` for counting sign-in attempts) -> ``domain`` (entities and rules), ``keys``
+and ``tokens`` (signing) <- ``repository`` (storage: ``sessions``, ``signing_keys``,
+``login_attempts``). ``ports`` names what the service needs from outside: the user
 directory that checks passwords (the User Service, called as the service ``auth``).
 """

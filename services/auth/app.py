@@ -30,12 +30,13 @@ from servicekit.grpc.standard import serve_service, standard_interceptors
 from servicekit.logging import configure_logging
 from servicekit.metrics import metrics_url, new_registry, start_metrics_server
 from servicekit.tracing import configure_tracing
-from services.auth.domain import LoginThrottle
+from services.auth.domain import LoginThrottle, SessionLifetimes
 from services.auth.handlers import AuthServiceHandlers
+from services.auth.key_management import stored_signing_keys
 from services.auth.keys import KeyEncryption, KeyRotation, SigningKeys
 from services.auth.models import MIGRATIONS_DIR
 from services.auth.ports import UserDirectory, VerifiedUser
-from services.auth.service import AuthService, SessionLifetimes, stored_signing_keys
+from services.auth.service import AuthService
 from services.auth.settings import AuthSettings
 from services.auth.tokens import TokenIssuer
 from services.auth.unit_of_work import SqlAlchemyAuthUnitOfWork

@@ -26,6 +26,7 @@ __all__ = [
     "RefreshToken",
     "RefreshTokenReused",
     "Session",
+    "SessionLifetimes",
     "SigningKey",
     "TooManyAttempts",
     "account_key",
@@ -76,6 +77,23 @@ class RefreshToken:
 
     def is_usable(self, now: datetime) -> bool:
         return self.used_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SessionLifetimes:
+    """A refresh token lives ``refresh_token_ttl``, a session at most ``session_ttl``
+    (then its user signs in again); ended sessions are kept ``retention`` before a purge
+    deletes them, so a reused token is still recognised meanwhile."""
+
+    refresh_token_ttl: timedelta = timedelta(days=14)
+    session_ttl: timedelta = timedelta(days=30)
+    retention: timedelta = timedelta(days=7)
+
+    def __post_init__(self) -> None:
+        if min(self.refresh_token_ttl, self.session_ttl) <= timedelta(0):
+            raise ValueError("refresh_token_ttl and session_ttl must be positive")
+        if self.retention < timedelta(0):
+            raise ValueError("retention must not be negative")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -12,12 +12,9 @@ from datetime import datetime
 from typing import TypeVar
 
 from services.auth.domain import LoginAttempts, RefreshToken, Session, SigningKey
-from services.auth.repository import (
-    LoginAttemptRepository,
-    RefreshTokenRepository,
-    SessionRepository,
-    SigningKeyRepository,
-)
+from services.auth.repository.login_attempts import LoginAttemptRepository
+from services.auth.repository.sessions import RefreshTokenRepository, SessionRepository
+from services.auth.repository.signing_keys import SigningKeyRepository
 
 __all__ = [
     "FakeLoginAttemptRepository",

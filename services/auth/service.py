@@ -1,4 +1,7 @@
-"""The Auth Service's use cases: plain arguments in, domain objects out.
+"""The Auth Service's use cases behind one ``AuthService``: plain arguments in, domain objects out.
+
+Sign-in, refresh, logout and purge are here; the signing keys' use cases are
+``key_management``'s and the counting of sign-in attempts is ``throttling``'s.
 
 Each use case owns its transactions (``with self._uow() as uow: ... uow.commit()``). No
 transaction is open while the User Service checks a password or while a failed sign-in
@@ -20,17 +23,18 @@ from servicekit.errors import ServiceError
 from services.auth.domain import (
     InvalidCredentials,
     InvalidRefreshToken,
-    LoginAttempts,
     LoginThrottle,
     RefreshToken,
     RefreshTokenReused,
     Session,
+    SessionLifetimes,
     SigningKey,
-    TooManyAttempts,
     account_key,
 )
-from services.auth.keys import KeyRing, KeyRotation, SigningKeys, generate_signing_key
+from services.auth.key_management import ensure_signing_key, rotate_keys
+from services.auth.keys import KeyRotation, SigningKeys
 from services.auth.ports import Clock, Sleep, UserDirectory, VerifiedUser, utc_now
+from services.auth.throttling import LoginAttemptCounter
 from services.auth.tokens import (
     AccessToken,
     TokenIssuer,
@@ -39,7 +43,7 @@ from services.auth.tokens import (
 )
 from services.auth.unit_of_work import AuthUnitOfWork
 
-__all__ = ["AuthService", "Purged", "SessionLifetimes", "TokenPair", "stored_signing_keys"]
+__all__ = ["AuthService", "Purged", "TokenPair"]
 
 _log = structlog.get_logger(__name__)
 
@@ -58,36 +62,9 @@ class TokenPair:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class SessionLifetimes:
-    """A refresh token lives ``refresh_token_ttl``, a session at most ``session_ttl``
-    (then its user signs in again); ended sessions are kept ``retention`` before a purge
-    deletes them, so a reused token is still recognised meanwhile."""
-
-    refresh_token_ttl: timedelta = timedelta(days=14)
-    session_ttl: timedelta = timedelta(days=30)
-    retention: timedelta = timedelta(days=7)
-
-    def __post_init__(self) -> None:
-        if min(self.refresh_token_ttl, self.session_ttl) <= timedelta(0):
-            raise ValueError("refresh_token_ttl and session_ttl must be positive")
-        if self.retention < timedelta(0):
-            raise ValueError("retention must not be negative")
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
 class Purged:
     sessions: int
     login_attempts: int
-
-
-def stored_signing_keys(unit_of_work: UnitOfWorkFactory) -> Callable[[], list[SigningKey]]:
-    """A loader of the stored keys for ``SigningKeys``, one short transaction per read."""
-
-    def load() -> list[SigningKey]:
-        with unit_of_work() as uow:
-            return uow.signing_keys.list_all()
-
-    return load
 
 
 def _new_id() -> str:
@@ -97,6 +74,8 @@ def _new_id() -> str:
 class AuthService:
     """Every use case of the service; built once by the wiring, shared by all calls.
 
+    The session and token use cases live here; the signing keys' are ``key_management``'s
+    and the counting of sign-in attempts is a ``LoginAttemptCounter``'s.
     Raises ``ValueError`` when the key rotation overlap is shorter than an access token
     can outlive its key's last signature (ttl + key cache + verifier leeway).
     """
@@ -120,12 +99,16 @@ class AuthService:
         self._users = users
         self._keys = keys
         self._tokens = tokens
-        self._throttle = throttle or LoginThrottle()
         self._lifetimes = lifetimes or SessionLifetimes()
         self._rotation = rotation or KeyRotation()
         self._clock = clock
-        self._sleep = sleep
         self._new_id = new_id
+        self._attempts = LoginAttemptCounter(
+            unit_of_work=unit_of_work,
+            throttle=throttle or LoginThrottle(),
+            clock=clock,
+            sleep=sleep,
+        )
         shortest = tokens.ttl + keys.cache_for + verifier_leeway
         if self._rotation.overlap < shortest:
             raise ValueError(f"the key rotation overlap must be at least {shortest}")
@@ -138,16 +121,14 @@ class AuthService:
         """
         self._keys.signing_kid(self._clock())  # unable to sign: refuse before counting
         key = account_key(email)
-        attempt = self._admit(key)
+        attempt = self._attempts.admit(key)
         try:
             user = self._users.verify(email, password)
         except InvalidCredentials:
-            delay = self._throttle.delay(attempt)
-            if delay > 0:
-                self._sleep(delay)
+            self._attempts.hold_back(attempt)
             raise
         except ServiceError:
-            self._release(key)  # the password was not judged: do not count it
+            self._attempts.release(key)  # the password was not judged: do not count it
             raise
         return self._sign_in(key, user)
 
@@ -192,74 +173,20 @@ class AuthService:
 
     def ensure_signing_key(self) -> str:
         """The kid that signs now, after creating a first key if none can sign."""
-        now = self._clock()
-        with self._uow() as uow:
-            ring = KeyRing(uow.signing_keys.list_all())
-            if ring.has_signing_key(now):
-                return ring.signing_key(now).kid
-            key = generate_signing_key(self._keys.encryption, now=now)
-            uow.signing_keys.add(key)
-            uow.commit()
-        self._keys.invalidate()
-        _log.info("signing key created", kid=key.kid)
-        return key.kid
+        return ensure_signing_key(self._uow, self._keys, now=self._clock())
 
     def rotate_keys(self) -> SigningKey:
         """Add a new signing key; the others retire once the overlap after it has passed."""
-        now = self._clock()
-        activated_at = now + self._rotation.activation_delay
-        new_key = generate_signing_key(self._keys.encryption, now=now, activated_at=activated_at)
-        with self._uow() as uow:
-            ring = KeyRing(uow.signing_keys.list_all())
-            rotation = ring.rotate(new_key, now=now, overlap=self._rotation.overlap)
-            for key in rotation.retiring:
-                uow.signing_keys.retire(key.kid, rotation.retire_at)
-            for key in rotation.dropped:
-                uow.signing_keys.delete(key.kid)
-            uow.signing_keys.add(new_key)
-            uow.commit()
-        self._keys.invalidate()
-        _log.info(
-            "signing keys rotated",
-            kid=new_key.kid,
-            activated_at=activated_at.isoformat(),
-            retiring=[key.kid for key in rotation.retiring],
-            retire_at=rotation.retire_at.isoformat(),
-        )
-        return new_key
+        return rotate_keys(self._uow, self._keys, self._rotation, now=self._clock())
 
     def purge(self) -> Purged:
         """Delete sessions ended more than ``retention`` ago and attempts that expired."""
         now = self._clock()
         with self._uow() as uow:
             sessions = uow.sessions.delete_ended(now - self._lifetimes.retention)
-            attempts = uow.login_attempts.delete_stale(
-                window_start_before=now - self._throttle.window, now=now
-            )
+            attempts = self._attempts.delete_stale(uow, now)
             uow.commit()
         return Purged(sessions=sessions, login_attempts=attempts)
-
-    def _admit(self, key: str) -> LoginAttempts:
-        now = self._clock()
-        with self._uow() as uow:
-            current = uow.login_attempts.lock(self._throttle.fresh(key, now))
-            try:
-                counted = self._throttle.admit(current, now)
-            except TooManyAttempts as refused:
-                _log.warning("sign-in refused", account=key[:16], retry_after=refused.retry_after)
-                raise
-            uow.login_attempts.save(counted)
-            uow.commit()
-        if counted.locked_until is not None:
-            _log.warning("sign-in attempts exhausted", account=key[:16], failures=counted.failures)
-        return counted
-
-    def _release(self, key: str) -> None:
-        now = self._clock()
-        with self._uow() as uow:
-            current = uow.login_attempts.lock(self._throttle.fresh(key, now))
-            uow.login_attempts.save(self._throttle.released(current, now))
-            uow.commit()
 
     def _sign_in(self, key: str, user: VerifiedUser) -> TokenPair:
         now = self._clock()

@@ -19,14 +19,18 @@ from services.auth.fakes import (
     FakeSessionRepository,
     FakeSigningKeyRepository,
 )
-from services.auth.repository import (
+from services.auth.repository.login_attempts import (
     LoginAttemptRepository,
+    SqlAlchemyLoginAttemptRepository,
+)
+from services.auth.repository.sessions import (
     RefreshTokenRepository,
     SessionRepository,
-    SigningKeyRepository,
-    SqlAlchemyLoginAttemptRepository,
     SqlAlchemyRefreshTokenRepository,
     SqlAlchemySessionRepository,
+)
+from services.auth.repository.signing_keys import (
+    SigningKeyRepository,
     SqlAlchemySigningKeyRepository,
 )
 

@@ -13,16 +13,17 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from servicekit.testing.databases import DatabaseKind, MigratedDatabases, rolled_back_session
+from services.auth.key_management import stored_signing_keys
 from services.auth.keys import KeyEncryption, SigningKeys
 from services.auth.models import MIGRATIONS_DIR
 from services.auth.ports import FakeUserDirectory
-from services.auth.repository import (
-    SqlAlchemyLoginAttemptRepository,
+from services.auth.repository.login_attempts import SqlAlchemyLoginAttemptRepository
+from services.auth.repository.sessions import (
     SqlAlchemyRefreshTokenRepository,
     SqlAlchemySessionRepository,
-    SqlAlchemySigningKeyRepository,
 )
-from services.auth.service import AuthService, stored_signing_keys
+from services.auth.repository.signing_keys import SqlAlchemySigningKeyRepository
+from services.auth.service import AuthService
 from services.auth.tokens import TokenIssuer
 from services.auth.unit_of_work import AuthUnitOfWork
 

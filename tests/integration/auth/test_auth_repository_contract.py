@@ -12,14 +12,18 @@ import pytest
 from servicekit.testing.databases import rolled_back_session
 from services.auth.domain import LoginAttempts, RefreshToken, Session, SigningKey
 from services.auth.keys import KeyEncryption, generate_signing_key
-from services.auth.repository import (
+from services.auth.repository.login_attempts import (
     LoginAttemptRepository,
+    SqlAlchemyLoginAttemptRepository,
+)
+from services.auth.repository.sessions import (
     RefreshTokenRepository,
     SessionRepository,
-    SigningKeyRepository,
-    SqlAlchemyLoginAttemptRepository,
     SqlAlchemyRefreshTokenRepository,
     SqlAlchemySessionRepository,
+)
+from services.auth.repository.signing_keys import (
+    SigningKeyRepository,
     SqlAlchemySigningKeyRepository,
 )
 from services.auth.unit_of_work import FakeAuthUnitOfWork

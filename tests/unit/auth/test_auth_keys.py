@@ -13,9 +13,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from servicekit.errors import Unauthenticated, Unavailable
 from services.auth.domain import NoSigningKey, SigningKey
+from services.auth.key_management import stored_signing_keys
 from services.auth.keys import KeyEncryption, KeyRing, KeyRotation, SigningKeys, public_jwk
 from services.auth.ports import FakeUserDirectory
-from services.auth.service import AuthService, stored_signing_keys
+from services.auth.service import AuthService
 from services.auth.tokens import TokenIssuer
 from services.auth.unit_of_work import FakeAuthUnitOfWork
 from tests.unit.auth._support import ADA, AUDIENCE, ISSUER, PASSWORD, SECRET, Clock, Verify

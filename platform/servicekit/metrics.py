@@ -25,6 +25,8 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from servicekit.binding import BindError
+
 __all__ = [
     "HANDLING_BUCKETS",
     "GrpcServerMetrics",
@@ -118,7 +120,12 @@ def start_metrics_server(
     if not settings.enabled:
         return None, _nothing_to_stop
     port = settings.port + worker_index if settings.port else 0
-    server, thread = start_http_server(port, addr=settings.host, registry=registry)
+    try:
+        server, thread = start_http_server(port, addr=settings.host, registry=registry)
+    except OSError as exc:
+        raise BindError(
+            f"cannot serve metrics on {settings.host}:{port}: {exc.strerror or exc}"
+        ) from exc
 
     def stop() -> None:
         server.shutdown()

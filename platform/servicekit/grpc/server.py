@@ -23,6 +23,7 @@ import structlog
 from grpc_health.v1 import health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from servicekit.binding import BindError
 from servicekit.grpc.health import HEALTH_SERVICE_NAME, HealthReporter
 from servicekit.tls import TlsServerSettings, server_credentials
 
@@ -79,10 +80,6 @@ class Registration:
     add_to_server: Callable[[Any, Any], None]
     servicer: object
     service_name: str
-
-
-class BindError(RuntimeError):
-    """The server could not listen on its address (port in use, unknown host)."""
 
 
 class GrpcServer:

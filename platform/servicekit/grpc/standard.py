@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 import grpc
+import structlog
 from google.protobuf.descriptor import ServiceDescriptor
 from opentelemetry.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
 from servicekit.auth import AccessPolicies, TokenVerifier
+from servicekit.binding import BindError
 from servicekit.grpc.chain import default_interceptors
 from servicekit.grpc.interceptors.auth import AccessPolicyInterceptor, AuthenticationInterceptor
 from servicekit.grpc.interceptors.errors import ErrorMappingInterceptor
@@ -110,7 +112,11 @@ class _Worker(Generic[_S]):
 
     def __call__(self, worker_index: int) -> int:
         configure_logging(self.logging, service=self.service)  # a spawned worker starts bare
-        server = self.create_server(
-            self.settings, worker_index=worker_index, reuse_port=self.count > 1
-        )
+        try:
+            server = self.create_server(
+                self.settings, worker_index=worker_index, reuse_port=self.count > 1
+            )
+        except BindError as exc:  # a setting to change, not a bug: no traceback
+            structlog.get_logger(self.service).error(str(exc), worker=worker_index)
+            return 1
         return run_until_signalled(server, self.grace, exiting=True)

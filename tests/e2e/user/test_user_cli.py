@@ -1,13 +1,16 @@
-"""``python -m services.user migrate | create-admin`` as an operator runs them."""
+"""``python -m services.user migrate | create-admin | serve`` as an operator runs them."""
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import grpc
+import pytest
 
 from acme.user.v1 import user_pb2
 from acme.user.v1 import user_service_pb2 as pb
@@ -85,3 +88,29 @@ def test_migrate_down_empties_the_schema_and_up_restores_it(tmp_path: Path) -> N
 
     assert [result.returncode for result in results] == [0, 0, 0]
     assert "Running downgrade" in results[1].stderr
+
+
+@pytest.mark.parametrize("taken", ["USER_GRPC__PORT", "USER_METRICS__PORT"])
+def test_serve_on_a_port_in_use_says_which_address_in_one_line(tmp_path: Path, taken: str) -> None:
+    with socket.socket() as other:  # another program listening on the port
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        env = {
+            "USER_DATABASE__URL": f"sqlite:///{tmp_path / 'user.db'}",
+            "USER_GRPC__PORT": "0",
+            "USER_METRICS__PORT": "0",
+            taken: str(port),
+        }
+        run_cli("migrate", env=env)
+        served = run_cli("serve", env=env)
+
+    errors = [json.loads(line) for line in served.stderr.splitlines() if '"error"' in line]
+    assert served.returncode == 1
+    assert "Traceback" not in served.stderr + served.stdout
+    assert [error["event"] for error in errors] == [
+        f"cannot listen for gRPC on 127.0.0.1:{port}: the port is in use or the host is not "
+        "an address of this machine (GRPC_VERBOSITY=debug tells which)"
+        if taken == "USER_GRPC__PORT"
+        else f"cannot serve metrics on 127.0.0.1:{port}: Address already in use"
+    ]

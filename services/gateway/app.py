@@ -30,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 
 from acme.auth.v1 import auth_service_pb2
 from acme.user.v1 import user_service_pb2
+from servicekit.binding import BindError
 from servicekit.clients import client_metrics
 from servicekit.grpc.lifecycle import STOP_SIGNALS
 from servicekit.logging import configure_logging
@@ -109,9 +110,7 @@ class Gateway:
         for backend in self._backends.values():
             backend.open()
         self._transcoder.bind()
-        self.metrics_port, self._stop_metrics = start_metrics_server(
-            self.settings.metrics, self._registry
-        )
+        self.start_metrics()
         _log.info(
             "gateway started",
             backends={b.name: b.settings.target for b in self._backends.values()},
@@ -126,6 +125,17 @@ class Gateway:
                 self._stop_metrics()
             self._tracer_provider.shutdown()
             _log.info("gateway stopped")
+
+    def start_metrics(self) -> None:
+        """Serve ``/metrics`` unless it is served already; ``BindError`` if its port is taken.
+
+        ``serve`` calls it before uvicorn starts, to report a taken port in one line; the
+        lifespan calls it for an application run any other way.
+        """
+        if self._stop_metrics is None:
+            self.metrics_port, self._stop_metrics = start_metrics_server(
+                self.settings.metrics, self._registry
+            )
 
     def _connexion(
         self,
@@ -166,7 +176,13 @@ def create_app(settings: GatewaySettings) -> Gateway:
 def serve(settings: GatewaySettings) -> int:
     """Serve until SIGTERM or SIGINT; exit code 0 after a clean drain."""
     configure_logging(settings.logging, service=SERVICE_NAME)
-    server = _Server(uvicorn_config(create_app(settings), settings))
+    app = create_app(settings)
+    try:
+        app.start_metrics()
+    except BindError as exc:  # a setting to change, not a bug: no traceback
+        _log.error(str(exc))
+        return 1
+    server = _Server(uvicorn_config(app, settings))
     server.run()
     return 0 if server.started else 1
 

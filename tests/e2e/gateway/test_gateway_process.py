@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -119,3 +120,32 @@ def _wait_until_live(base_url: str, process: subprocess.Popen[str]) -> None:
             pass
         time.sleep(0.1)
     raise AssertionError("the gateway did not start serving")
+
+
+def test_a_metrics_port_in_use_is_one_error_line_and_exit_1() -> None:
+    with socket.socket() as other:  # another program listening on the port
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        taken = other.getsockname()[1]
+        env = {
+            **os.environ,
+            "GATEWAY_HTTP__PORT": str(free_port()),
+            "GATEWAY_METRICS__PORT": str(taken),
+            "GATEWAY_LOGGING__FORMAT": "json",
+        }
+        served = subprocess.run(
+            [sys.executable, "-m", "services.gateway", "serve"],
+            cwd=REPOSITORY,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    errors = [json.loads(line) for line in served.stderr.splitlines() if '"error"' in line]
+    assert served.returncode == 1
+    assert "Traceback" not in served.stderr
+    assert [error["event"] for error in errors] == [
+        f"cannot serve metrics on 127.0.0.1:{taken}: Address already in use"
+    ]

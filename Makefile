@@ -17,17 +17,21 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# `make up` and `make dev` log in structlog's readable console format (honcho pipes the
+# services' output, which would otherwise make it JSON); an exported *_LOGGING__FORMAT wins.
+READABLE_LOGS := $(foreach s,USER AUTH GATEWAY,$(s)_LOGGING__FORMAT=$${$(s)_LOGGING__FORMAT:-console})
+
 up: generate ## Run the whole stack locally on SQLite (no cluster, no database server)
 	@mkdir -p .run
 	$(PYTHON) -m services.user migrate
 	$(PYTHON) -m services.auth migrate
-	@exec $(VENV)/bin/honcho start -f Procfile
+	@$(READABLE_LOGS) exec $(VENV)/bin/honcho start -f Procfile
 
 dev: generate ## `make up`, with each service restarted when its code changes
 	@mkdir -p .run
 	$(PYTHON) -m services.user migrate
 	$(PYTHON) -m services.auth migrate
-	@exec $(VENV)/bin/honcho start -f Procfile.dev
+	@$(READABLE_LOGS) exec $(VENV)/bin/honcho start -f Procfile.dev
 
 install: $(STAMP) ## Create .venv and install the locked dependencies
 $(STAMP): requirements.lock pyproject.toml

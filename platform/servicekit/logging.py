@@ -80,7 +80,7 @@ def configure_logging(
     handler.set_name("servicekit")
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), drop_color_message],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 *_renderers(console),
@@ -107,6 +107,12 @@ def add_trace_context(_logger: WrappedLogger, _method: str, event_dict: EventDic
     if context.is_valid:
         event_dict["trace_id"] = trace.format_trace_id(context.trace_id)
         event_dict["span_id"] = trace.format_span_id(context.span_id)
+    return event_dict
+
+
+def drop_color_message(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Drop uvicorn's ``color_message`` extra: its message again, with ANSI colour codes."""
+    event_dict.pop("color_message", None)
     return event_dict
 
 

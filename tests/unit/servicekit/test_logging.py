@@ -62,6 +62,19 @@ def test_library_records_through_the_standard_library_have_the_same_shape(logs: 
     assert line["timestamp"].endswith("Z")
 
 
+def test_a_library_record_keeps_its_extras_but_not_uvicorn_color_message(logs: JsonLogs) -> None:
+    logging.getLogger("uvicorn.error").info(
+        "Started server process [%d]",
+        42,
+        extra={"color_message": "Started server process [\x1b[36m%d\x1b[0m]", "pid": 42},
+    )
+
+    [line] = logs.lines()
+    assert line["event"] == "Started server process [42]"
+    assert line["pid"] == 42
+    assert "color_message" not in line
+
+
 def test_a_library_with_a_handler_of_its_own_logs_once_through_ours() -> None:
     own = io.StringIO()
     logging.getLogger("grpc").addHandler(logging.StreamHandler(own))

@@ -137,6 +137,18 @@ def test_live_update_syncs_source_and_restarts_without_a_rebuild(
     assert "entrypoint" not in image.options
     overlay = (ROOT / DEV_OVERLAY / "live-update.yaml").read_text()
     assert "watchfiles" in overlay
+    # Each container restarts for its own service's code (and the shared code), not others'.
+    assert "/app/services/${SERVICE} " in overlay
+    assert "/app/services " not in overlay
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_an_image_holds_no_other_service(cluster: TiltRecord, service: str) -> None:
+    ignored = set(cluster.images[f"acme/{service}"].options["ignore"])
+    others = {f"services/{other}" for other in SERVICES if other != service}
+    assert others <= ignored
+    assert f"services/{service}" not in ignored
+    assert all((ROOT / path).is_dir() for path in others)
 
 
 def test_manifests_come_from_the_observability_overlay_by_default(cluster: TiltRecord) -> None:

@@ -1,6 +1,6 @@
 """`make up` as a newcomer runs it: the stack comes up, answers through the gateway, and
 Ctrl-C (SIGINT to the process group) stops every process it started. `make dev` the same,
-restarting only the service whose code changed.
+restarting only the service whose code (or, for the gateway, OpenAPI document) changed.
 
 Ports and files are moved aside through the services' own settings variables, so the test
 never collides with a stack a developer has running.
@@ -200,6 +200,12 @@ def test_make_dev_restarts_only_the_service_whose_code_changed(tmp_path: Path) -
         time.sleep(1)  # the others would have restarted by now if they were going to
         after = serve_processes(process.pid) | {"user": after["user"]}
         ready = wait_gateway_ready(base, process)
+        # A regenerated OpenAPI document restarts the gateway alone.
+        os.utime(REPO / "api" / "openapi" / "acme.openapi.yaml")
+        regenerated = wait_for_restart(process.pid, "gateway", after["gateway"])
+        time.sleep(1)
+        regenerated = serve_processes(process.pid) | {"gateway": regenerated["gateway"]}
+        ready_again = wait_gateway_ready(base, process)
         started = descendants(process.pid)
         os.killpg(process.pid, signal.SIGINT)
         process.wait(60)
@@ -214,6 +220,11 @@ def test_make_dev_restarts_only_the_service_whose_code_changed(tmp_path: Path) -
         name: before[name] for name in ("auth", "gateway")
     }
     assert ready
+    assert regenerated["gateway"] != after["gateway"]
+    assert {name: regenerated[name] for name in ("user", "auth")} == {
+        name: after[name] for name in ("user", "auth")
+    }
+    assert ready_again
     assert left == set()
 
 

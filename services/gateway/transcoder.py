@@ -3,7 +3,7 @@
 ``TranscodingResolver`` gives connexion, for each ``operationId``, a handler bound to that
 operation's plan; all of them run ``Transcoder.transcode``:
 
-1. the request message from connexion's arguments (``OperationPlan.request_from``);
+1. the request message from connexion's arguments (``messages.request_message``);
 2. the call through the backend's grpc.aio channel, with the backend's deadline and the
    request's metadata (``Authorization``, ``x-request-id``, trace context), unless the
    backend's circuit is open;
@@ -32,7 +32,8 @@ from servicekit.clients import GrpcClientMetrics
 from servicekit.errors import Unavailable
 from services.gateway import scope
 from services.gateway.backends import Backend
-from services.gateway.plans import OperationPlan, RequestError
+from services.gateway.messages import RequestError, reply_body, request_message
+from services.gateway.plans import OperationPlan
 from services.gateway.problems import Problem, Violation, from_rpc_error, summary
 
 __all__ = ["JSON", "Transcoder", "TranscodingResolver"]
@@ -114,7 +115,7 @@ class Transcoder:
         plan = route.plan
         request_scope = scope.current()
         try:
-            request = plan.request_from(arguments)
+            request = request_message(plan, arguments)
         except RequestError as exc:
             field_path = plan.document_field(exc.field)
             violation = Violation(field=field_path, rule=exc.rule, message=exc.message)
@@ -126,7 +127,7 @@ class Transcoder:
         outcome = await self._call(route, request, metadata)
         if isinstance(outcome, Problem):
             return _problem(outcome, request_scope)
-        body = json_format.MessageToDict(plan.reply_body(outcome))
+        body = json_format.MessageToDict(reply_body(plan, outcome))
         return Response(json.dumps(body).encode(), media_type=JSON)
 
     async def _call(

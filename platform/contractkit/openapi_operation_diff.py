@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from contractkit.openapi_model import Operation, as_mapping, deref, operation_parameters
-from contractkit.openapi_schema_diff import REQUEST, RESPONSE, diff_schemas, visible_properties
+from contractkit.openapi_schema_diff import diff_schemas
+from contractkit.openapi_schemas import REQUEST, RESPONSE, visible_properties
 
 __all__ = ["Issue", "OperationPair", "diff_operation"]
 

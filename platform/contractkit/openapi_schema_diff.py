@@ -6,22 +6,33 @@ a *response* the new server writes and the old client reads: a schema that may s
 something the client never saw (a removed property, another type, null) breaks. Removed enum
 values are reported in both directions. Local ``$ref``s are followed; a pair of recursive
 schemas is compared once per pair of refs, so recursion ends.
+
+How one schema is read (allOf merged, properties by direction) is in
+:mod:`contractkit.openapi_schemas`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from contractkit.openapi_constraints import tightened_constraints
 from contractkit.openapi_model import as_mapping, deref
+from contractkit.openapi_schemas import (
+    REQUEST,
+    RESPONSE,
+    Direction,
+    flatten_all_of,
+    required_names,
+    schema_identity,
+    schema_type,
+    variants_by_key,
+    visible_properties,
+)
 
-__all__ = ["REQUEST", "RESPONSE", "Change", "Direction", "diff_schemas", "visible_properties"]
+__all__ = ["Change", "diff_schemas"]
 
-Direction = Literal["request", "response"]
-REQUEST: Direction = "request"
-RESPONSE: Direction = "response"
 _MAX_DEPTH = 64  # belt and braces: schemas nested deeper are not compared
 
 
@@ -48,71 +59,6 @@ def diff_schemas(
     return walk.changes
 
 
-def visible_properties(
-    doc: Mapping[str, Any], schema: object, direction: Direction
-) -> dict[str, Any]:
-    """Properties of ``schema`` that travel in ``direction`` (no readOnly in requests...)."""
-    flat = _flatten(doc, deref(doc, schema)[0], frozenset())
-    hidden = "readOnly" if direction == REQUEST else "writeOnly"
-    return {
-        str(name): raw
-        for name, raw in as_mapping(flat.get("properties")).items()
-        if not (as_mapping(raw).get(hidden) or deref(doc, raw)[0].get(hidden))
-    }
-
-
-def _flatten(
-    doc: Mapping[str, Any], schema: Mapping[str, Any], seen: frozenset[str]
-) -> Mapping[str, Any]:
-    """``schema`` with its ``allOf`` parts merged in: properties and required lists united."""
-    parts = schema.get("allOf")
-    if not isinstance(parts, list):
-        return schema
-    merged = {key: value for key, value in schema.items() if key != "allOf"}
-    properties = dict(as_mapping(schema.get("properties")))
-    required = list(_required(schema))
-    for raw in parts:
-        part, ref = deref(doc, raw)
-        if ref not in seen:
-            part = _flatten(doc, part, seen | {ref} if ref else seen)
-            properties = {**as_mapping(part.get("properties")), **properties}
-            required += _required(part)
-            merged = {**part, **merged}
-    if properties:  # an allOf of untyped parts is no more an object than its parts say
-        merged["properties"] = properties
-    return {**merged, "required": required}
-
-
-def _identity(doc: Mapping[str, Any], raw: object) -> str | None:
-    """The named schema(s) ``raw`` stands for: its ref, or the refs an allOf wrapper merges.
-
-    Generators wrap a ``$ref`` in ``allOf`` to annotate it (siblings of a 3.0 ``$ref`` are
-    ignored), so recursion through such a wrapper must be recognised as well.
-    """
-    schema, ref = deref(doc, raw)
-    if ref is not None:
-        return ref
-    parts = schema.get("allOf")
-    refs = (
-        [str(as_mapping(part).get("$ref")) for part in parts if "$ref" in as_mapping(part)]
-        if isinstance(parts, list)
-        else []
-    )
-    return " & ".join(refs) or None
-
-
-def _required(schema: Mapping[str, Any]) -> list[str]:
-    required = schema.get("required")
-    return [str(name) for name in required] if isinstance(required, list) else []
-
-
-def _type(schema: Mapping[str, Any]) -> str | None:
-    declared = schema.get("type")
-    if declared is None and "properties" in schema:
-        return "object"
-    return None if declared is None else str(declared)
-
-
 def _at(path: str, text: str) -> str:
     return f"property '{path}' {text}" if path else text
 
@@ -136,14 +82,14 @@ class _Walk:
 
     def compare(self, base_raw: object, head_raw: object, path: str) -> None:
         base, head = deref(self.base_doc, base_raw)[0], deref(self.head_doc, head_raw)[0]
-        pair = (_identity(self.base_doc, base_raw), _identity(self.head_doc, head_raw))
+        pair = (schema_identity(self.base_doc, base_raw), schema_identity(self.head_doc, head_raw))
         if (pair != (None, None) and pair in self._active) or len(self._active) > _MAX_DEPTH:
             return
         self._active.append(pair)
         try:
             self._compare(
-                _flatten(self.base_doc, base, frozenset()),
-                _flatten(self.head_doc, head, frozenset()),
+                flatten_all_of(self.base_doc, base, frozenset()),
+                flatten_all_of(self.head_doc, head, frozenset()),
                 path,
             )
         finally:
@@ -168,7 +114,7 @@ class _Walk:
         return (head_value if self.direction == REQUEST else base_value) is not None
 
     def _type_changed(self, base: Mapping[str, Any], head: Mapping[str, Any], path: str) -> bool:
-        base_type, head_type = _type(base), _type(head)
+        base_type, head_type = schema_type(base), schema_type(head)
         if self._narrower(base_type, head_type):
             self.add(
                 "TYPE_CHANGED",
@@ -226,8 +172,8 @@ class _Walk:
     def _required(
         self, base: Mapping[str, Any], head: Mapping[str, Any], path: str, name: str, *, known: bool
     ) -> None:
-        path, was = _join(path, name), known and name in _required(base)
-        now = name in _required(head)
+        path, was = _join(path, name), known and name in required_names(base)
+        now = name in required_names(head)
         if self.direction == REQUEST and now and not was:
             self.add(
                 "REQUEST_PROPERTY_REQUIRED",
@@ -246,21 +192,12 @@ class _Walk:
 
     def _variants(self, base: Mapping[str, Any], head: Mapping[str, Any], path: str) -> None:
         for keyword in ("oneOf", "anyOf"):
-            base_variants, head_variants = _variants(base, keyword), _variants(head, keyword)
+            base_variants, head_variants = (
+                variants_by_key(base, keyword),
+                variants_by_key(head, keyword),
+            )
             for key, raw in base_variants.items():
                 if key in head_variants:
                     self.compare(raw, head_variants[key], path)
                 elif head_variants and self.direction == REQUEST:
                     self.add("VARIANT_REMOVED", path, f"{keyword} variant '{key}' removed")
-
-
-def _variants(schema: Mapping[str, Any], keyword: str) -> dict[str, Any]:
-    """Alternatives keyed by the schema they refer to, else by position."""
-    raw = schema.get(keyword)
-    variants: Iterator[tuple[int, Any]] = enumerate(raw if isinstance(raw, list) else [])
-    return {_variant_key(index, item): item for index, item in variants}
-
-
-def _variant_key(index: int, item: object) -> str:
-    ref = as_mapping(item).get("$ref")
-    return str(ref).rsplit("/", 1)[-1] if ref else f"#{index}"

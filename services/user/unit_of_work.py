@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from servicekit.db import SqlAlchemyUnitOfWork
 from services.user.domain import User
-from services.user.repository import FakeUserRepository, SqlAlchemyUserRepository, UserRepository
+from services.user.fakes import FakeUserRepository
+from services.user.repository import SqlAlchemyUserRepository, UserRepository
 
 __all__ = ["FakeUserUnitOfWork", "SqlAlchemyUserUnitOfWork", "UserUnitOfWork"]
 

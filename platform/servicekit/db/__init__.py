@@ -9,15 +9,15 @@ readiness check and ``database.dispose`` as a shutdown step::
 ``upgrade`` (alembic) runs as its own step, never from the serving process. Use cases that
 only read take ``uow.reading()`` (no transaction); hot point reads may run as a
 ``CompiledSelect`` (a Core select on the driver's cursor).
+
+Modules: ``database`` (``Database``), ``engine`` (``DatabaseSettings``, engine options,
+URL check, the engine for reads), ``backends`` (PostgreSQL and SQLite engine setup), ``uow``
+(the unit of work and error translation), ``reads`` (compiled point reads), ``schema``
+(metadata and column types) and ``migrations`` (alembic).
 """
 
-from servicekit.db.engine import (
-    Database,
-    DatabaseSettings,
-    EngineOptions,
-    build_engine,
-    reads_engine,
-)
+from servicekit.db.database import Database
+from servicekit.db.engine import DatabaseSettings, EngineOptions, build_engine, reads_engine
 from servicekit.db.migrations import current, downgrade, migrate, revision, upgrade
 from servicekit.db.reads import CompiledSelect
 from servicekit.db.uow import SqlAlchemyUnitOfWork, is_unique_violation, translate_error

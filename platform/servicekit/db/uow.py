@@ -35,7 +35,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
-from servicekit.db.engine import Database
+from servicekit.db.database import Database
 from servicekit.errors import Conflict, DeadlineExceeded, ServiceError, Unavailable
 
 __all__ = ["SqlAlchemyUnitOfWork", "is_unique_violation", "translate_error"]

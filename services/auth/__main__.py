@@ -35,11 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services.auth", description=__doc__)
     parser.add_argument("--env-file", type=Path, help="a dotenv file of AUTH_* variables")
     commands = parser.add_subparsers(dest="command", required=True)
-    add_probe_command(commands)
     serve_command = commands.add_parser("serve", help="serve gRPC until SIGTERM or SIGINT")
     serve_command.add_argument(
         "--workers", type=int, default=None, help="processes sharing the port (SO_REUSEPORT)"
     )
+    add_probe_command(commands)
     migrate_command = commands.add_parser("migrate", help="apply the database migrations")
     migrate_command.add_argument("--revision", default=None, help="target (default: head)")
     migrate_command.add_argument("--down", action="store_true", help="downgrade to --revision")

@@ -29,8 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services.gateway", description=__doc__)
     parser.add_argument("--env-file", type=Path, help="a dotenv file of GATEWAY_* variables")
     commands = parser.add_subparsers(dest="command", required=True)
-    add_probe_command(commands)
     commands.add_parser("serve", help="serve REST over HTTP until SIGTERM or SIGINT")
+    add_probe_command(commands)
     return parser
 
 

@@ -41,11 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services.user", description=__doc__)
     parser.add_argument("--env-file", type=Path, help="a dotenv file of USER_* variables")
     commands = parser.add_subparsers(dest="command", required=True)
-    add_probe_command(commands)
     serve = commands.add_parser("serve", help="serve gRPC until SIGTERM or SIGINT")
     serve.add_argument(
         "--workers", type=int, default=None, help="processes sharing the port (SO_REUSEPORT)"
     )
+    add_probe_command(commands)
     migrate = commands.add_parser("migrate", help="apply the database migrations")
     migrate.add_argument("--revision", default=None, help="target revision (default: head)")
     migrate.add_argument("--down", action="store_true", help="downgrade to --revision instead")

@@ -1,4 +1,4 @@
-"""The REST face under load: the gateway's REST tax (R2) and REST / gRPC (issue 5).
+"""The REST face under load: the gateway's REST tax (R2) and REST / gRPC.
 
     .venv/bin/python bench/rest.py [--duration S --repeat N --connections C]
 

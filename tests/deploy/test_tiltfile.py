@@ -249,6 +249,7 @@ def test_local_mode_serves_every_service_like_the_procfile(local: TiltRecord, se
     resource = local.local_resources[service]
     serve_cmd: str = resource.options["serve_cmd"]
     assert serve_cmd.endswith(f"-m services.{service} serve")
+    assert resource.options["serve_env"] == {f"{service.upper()}_LOGGING__FORMAT": "console"}
     assert resource.options.get("readiness_probe")
     assert resource.options.get("labels")
     procfile = (ROOT / "Procfile").read_text()

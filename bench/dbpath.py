@@ -30,25 +30,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
-from harness import (
-    ENTRY,
-    ROOT,
-    BenchError,
-    Load,
-    Measurement,
-    ServerProcess,
-    cpu_seconds,
-    free_port,
-    wait_ready,
-)
+from harness import ENTRY, ROOT, BenchError, ServerProcess, cpu_seconds, free_port, wait_ready
 from report import Row
+from turns import Load, Measurement
 
 from servicekit.testing.databases import temporary_database
 
 if TYPE_CHECKING:
     from scenarios import Bench
 
-__all__ = ["SEEDED_USERS", "database_rows"]
+__all__ = ["SEEDED_USERS", "database_rows", "user_env"]
 
 SEEDED_USERS = 20
 SERVICE = "services.user GetUser, no interceptors"
@@ -89,11 +80,12 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
-def _user_env(url: str, jwks_file: Path) -> dict[str, str]:
+def user_env(url: str, jwks_file: Path, port: int) -> dict[str, str]:
+    """`services.user`'s settings: on `url`'s database, serving gRPC on `port`."""
     return {
         "USER_DATABASE__URL": url,
         "USER_GRPC__HOST": "127.0.0.1",
-        "USER_GRPC__PORT": str(free_port()),
+        "USER_GRPC__PORT": str(port),
         "USER_AUTH__JWKS_FILE": str(jwks_file),
         "USER_METRICS__PORT": "0",
         "USER_LOGGING__FORMAT": "json",
@@ -159,7 +151,7 @@ def database_rows(bench: Bench, workdir: Path) -> list[Row]:
     """The database path, the full service (reference), the read alone and the floor
     (reference); BenchError when set-up fails."""
     with temporary_database("postgresql", workdir) as url:
-        env = _user_env(url, bench.jwks_file)
+        env = user_env(url, bench.jwks_file, free_port())
         _run([sys.executable, "-m", "services.user", "migrate"], env)
         (path, full, least), user_id = _service_rows(bench, url, env)
         read = _read_row(url, user_id, bench.options.duration, bench.options.repeat)

@@ -1,4 +1,4 @@
-"""Server processes for the service benchmark: start pinned, wait ready, account CPU, stop.
+"""Server processes for the benchmarks: start pinned, wait ready, account CPU, stop.
 
 A server's CPU is read from `/proc/<pid>/stat` (utime + stime) of the process and every
 descendant (worker processes), before and after the measured window; the load client's
@@ -18,20 +18,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from grpcload import LoadResult, LoadSpec, run_load
+from grpcload import LoadSpec, run_load
 
 __all__ = [
+    "ENTRY",
+    "ROOT",
     "BenchError",
-    "Load",
-    "Measurement",
     "ServerProcess",
+    "children_cpu",
     "cpu_seconds",
     "free_port",
-    "measure",
     "process_tree",
     "tree_cpu_seconds",
     "wait_for_log",
@@ -87,6 +87,12 @@ def cpu_seconds(pid: int) -> float:
 def tree_cpu_seconds(root: int) -> dict[int, float]:
     """CPU so far of `root` and each of its descendants, by pid."""
     return {pid: cpu_seconds(pid) for pid in process_tree(root)}
+
+
+def children_cpu() -> float:
+    """User + system CPU so far of this process's waited-for children (the load clients)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 class ServerProcess:
@@ -176,110 +182,3 @@ def wait_ready(server: ServerProcess, target: str, timeout: float = 60.0) -> Non
             return
         time.sleep(0.2)
     raise BenchError(f"server not ready after {timeout:.0f} s:\n{server.log_tail()}")
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Measurement:
-    """One measured window: the load client's figures and the CPU both sides spent."""
-
-    result: LoadResult
-    server_cpu_s: float
-    server_cores: int
-    client_cpu_s: float
-    per_process_cpu_s: tuple[float, ...]
-    extra_cpu_s: float = 0.0
-
-    @property
-    def cpu_us_per_call(self) -> float:
-        return self.server_cpu_s / max(self.result.completed, 1) * 1e6
-
-    @property
-    def client_us_per_call(self) -> float:
-        return self.client_cpu_s / max(self.result.completed, 1) * 1e6
-
-    @property
-    def busy(self) -> float:
-        """Share of its cores the server used: near 1.0 means the server was the limit."""
-        return self.server_cpu_s / max(self.result.elapsed_s, 1e-9) / self.server_cores
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _checked(result: LoadResult) -> LoadResult:
-    if result.unexpected:
-        failures = ", ".join(f"{name} {count}" for name, count in result.failures.items())
-        raise BenchError(f"{result.unexpected} unexpected replies: {failures}")
-    return result
-
-
-@contextlib.contextmanager
-def _cpu_window(server: ServerProcess) -> Iterator[dict[str, dict[int, float]]]:
-    window: dict[str, dict[int, float]] = {"before": tree_cpu_seconds(server.pid)}
-    yield window
-    window["after"] = tree_cpu_seconds(server.pid)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Load:
-    """A started server and how to load it; `also` is another CPU counter (seconds) to
-    read across each run, such as the database server's backends."""
-
-    server: ServerProcess
-    spec: LoadSpec
-    client_cpus: set[int]
-    server_cores: int
-    also: Callable[[], float] | None = None
-
-
-def _one_run(load: Load) -> Measurement:
-    client_before = _children_cpu()
-    extra_before = load.also() if load.also else 0.0
-    with _cpu_window(load.server) as cpu:
-        result = _checked(run_load(load.spec, cpus=load.client_cpus))
-    extra = (load.also() - extra_before) if load.also else 0.0
-    spent = {pid: after - cpu["before"].get(pid, 0.0) for pid, after in cpu["after"].items()}
-    return Measurement(
-        result=result,
-        server_cpu_s=sum(spent.values()),
-        server_cores=load.server_cores,
-        client_cpu_s=_children_cpu() - client_before,
-        per_process_cpu_s=tuple(sorted(spent.values(), reverse=True)),
-        extra_cpu_s=extra,
-    )
-
-
-def _warm(load: Load, seconds: float) -> list[Measurement] | BenchError:
-    try:
-        _checked(run_load(replace(load.spec, duration=seconds, requests=0), cpus=load.client_cpus))
-    except BenchError as exc:
-        return exc
-    return []
-
-
-def _fastest(runs: list[Measurement] | BenchError) -> Measurement | BenchError:
-    if isinstance(runs, BenchError):
-        return runs
-    return max(runs, key=lambda run: run.result.rps)
-
-
-def measure(loads: Sequence[Load], *, warmup: float, rounds: int) -> list[Measurement | BenchError]:
-    """Per server, the fastest of `rounds` runs; the runs of all servers take turns.
-
-    The machine is shared: another tenant can only slow a run down, so the fastest run is
-    the closest to what a server can do, and taking turns spreads a slow spell over every
-    server instead of one. A server whose replies have a wrong status gets its BenchError.
-    """
-    runs = [_warm(load, warmup) for load in loads]
-    for _ in range(max(rounds, 1)):
-        for index, load in enumerate(loads):
-            done = runs[index]
-            if isinstance(done, BenchError):
-                continue
-            try:
-                done.append(_one_run(load))
-            except BenchError as exc:
-                runs[index] = exc
-    return [_fastest(done) for done in runs]

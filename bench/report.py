@@ -1,13 +1,31 @@
-"""How the service benchmark prints: one table per scenario, then the ratios and verdicts."""
+"""How the service benchmark prints: the machine, one table per scenario, then the ratios."""
 
 from __future__ import annotations
 
+import datetime
+import os
+import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-from harness import Measurement
+from turns import Measurement
 
-__all__ = ["Ratio", "Row", "print_ratios", "print_table"]
+__all__ = ["Ratio", "Row", "machine_line", "print_ratios", "print_table"]
+
+
+def machine_line() -> str:
+    """When, on what and under which load average: the first line every benchmark prints."""
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    model = next(
+        (ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")), "?"
+    )
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return (
+        f"{now}: {os.cpu_count()} cores ({model}), Python {platform.python_version()}, "
+        f"load average {load}"
+    )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

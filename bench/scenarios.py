@@ -1,41 +1,39 @@
-"""The servers the service benchmark measures, and how each is set up and loaded.
+"""How the service benchmark sets up and loads the servers it measures.
 
 `Bench` starts servers (bench/benchserver.py) pinned to their cores, waits until they are
-healthy, loads them in turns with bench/grpcload and returns table rows. A piece of
-servicekit or of the user service that does not exist (yet) gives a row
-"not available: <why>".
+healthy, loads them in turns with bench/grpcload and returns table rows; the rows of each
+scenario are chosen in bench/scenariorows.py. A piece of servicekit or of the user service
+that does not exist (yet) gives a row "not available: <why>".
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime
-import os
-import platform
 import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dbpath import database_rows
 from grpcload import LoadSpec, encode_request
-from harness import (
-    ROOT,
-    BenchError,
-    Load,
-    Measurement,
-    ServerProcess,
-    free_port,
-    measure,
-    wait_for_log,
-    wait_ready,
-)
-from report import Row
+from harness import ROOT, BenchError, ServerProcess, free_port, wait_for_log, wait_ready
+from report import Row, machine_line
+from turns import Load, Measurement, measure
 
 from servicekit.testing.tokens import TestIssuer
 
-__all__ = ["EXPORTING", "Bench", "Options", "missing"]
+__all__ = [
+    "BARE",
+    "BOTH_CPUS",
+    "CHAIN_NAMES",
+    "FULL",
+    "Bench",
+    "Constant",
+    "Options",
+    "describe_machine",
+    "missing",
+    "with_cost",
+]
 
 SERVER_CPUS = frozenset({0})
 CLIENT_CPUS = frozenset({1})
@@ -43,22 +41,6 @@ BOTH_CPUS = frozenset({0, 1})
 GET_USER = "/acme.user.v1.UserService/GetUser"
 FIXED_USER_ID = "7d2b4a3e-1c5f-4d6a-9e8b-2f1a3c4d5e6f"
 BARE, FULL = "bare", "full chain"
-EXPORTING = "full chain, tracing exporting (OTLP)"
-
-# label, chain, label of the row its cost is measured against
-SINGLES = (
-    ("request context alone", "request_context", BARE),
-    ("tracing alone", "tracing", BARE),
-    ("metrics alone", "metrics", BARE),
-    ("error mapping alone", "error_mapping", BARE),
-    ("authentication alone", "authentication", BARE),
-    (
-        "access policy (after authentication)",
-        "authentication,access_policy",
-        "authentication alone",
-    ),
-    ("validation alone", "validation", BARE),
-)
 CHAIN_NAMES = (
     "servicekit.grpc:build_server",
     "servicekit.grpc:default_interceptors",
@@ -68,13 +50,6 @@ CHAIN_NAMES = (
     "servicekit.grpc.interceptors.metrics:MetricsInterceptor",
     "servicekit.grpc.interceptors.auth:AccessPolicyInterceptor",
     "servicekit.grpc.interceptors.validation:ValidationInterceptor",
-)
-USER_NAMES = (
-    "services.user.app:serve",
-    "services.user.app:migrate",
-    "services.user.app:_user_service",
-    "services.user.handlers:UserServiceHandlers",
-    "servicekit.testing.databases:temporary_database",
 )
 
 
@@ -124,15 +99,8 @@ def missing(names: Sequence[str]) -> str:
 
 def describe_machine(options: Options) -> str:
     """When, on what, under which load, and how the load is generated."""
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    model = next(
-        (ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")), "?"
-    )
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return (
-        f"{now}: {os.cpu_count()} cores ({model}), Python {platform.python_version()}, "
-        f"load average {load}\n"
+        f"{machine_line()}\n"
         f"load: bench/grpcload (C, libnghttp2), {options.concurrency} calls in flight over "
         f"{options.connections} connections; per server {options.warmup:g} s warm-up, then "
         f"the fastest of {options.repeat} runs of {options.duration:g} s (servers take turns)"
@@ -158,6 +126,10 @@ class Bench:
     @property
     def jwks_file(self) -> Path:
         return Path(self._issuer.jwks_file)
+
+    @property
+    def workdir(self) -> Path:
+        return self._workdir
 
     def spec(self, target: str, user_id: str, *, wide: bool = False) -> LoadSpec:
         """GetUser of `user_id` with a token of that user (the owner may read it)."""
@@ -233,49 +205,6 @@ class Bench:
         self._baselines = {BARE: rows[BARE], FULL: rows[FULL]}
         return rows
 
-    def middleware_rows(self) -> list[Row]:
-        """Bare, the full chain, the full chain with tracing exporting its spans over OTLP,
-        then each interceptor alone with its cost per call."""
-        extra = [Constant(label=EXPORTING, chain="all", otlp=True)]
-        extra += [Constant(label=label, chain=chain) for label, chain, _ in SINGLES]
-        rows = self.baselines(extra)
-        if rows[FULL].measurement is None:
-            return [rows[BARE], rows[FULL]]
-        singles = [with_cost(rows[label], rows[base]) for label, _, base in SINGLES]
-        total = sum(row.cost_us or 0.0 for row in singles)
-        return [
-            rows[BARE],
-            rows[FULL],
-            with_cost(rows[EXPORTING], rows[BARE]),
-            *singles,
-            Row(label="sum of the costs alone", cost_us=total),
-        ]
-
-    def database_rows(self) -> list[Row]:
-        """Bare, full chain, the user service's GetUser on PostgreSQL without interceptors
-        (R3's numerator) and behind the full chain (reference), the read alone."""
-        why = missing(USER_NAMES)
-        base = self.baselines()
-        if why:
-            return [base[BARE], base[FULL], Row.unavailable("services.user GetUser", why)]
-        return [base[BARE], base[FULL], *database_rows(self, self._workdir)]
-
-    def scale_out_rows(self) -> list[Row]:
-        """The full chain on both cores: one worker process, then two sharing the port;
-        then, for reference, one worker held to a single core."""
-        configs = [
-            Constant(label="1 worker on 2 cores", chain="all", cpus=BOTH_CPUS, wide=True),
-            Constant(
-                label="2 workers on 2 cores", chain="all", cpus=BOTH_CPUS, workers=2, wide=True
-            ),
-            Constant(label="1 worker on core 0 (reference)", chain="all", wide=True),
-        ]
-        why = missing(CHAIN_NAMES)
-        if why:
-            return [Row.unavailable(config.label, why) for config in configs]
-        rows = self.constants(configs)
-        return [rows[configs[0].label], _with_split(rows[configs[1].label]), rows[configs[2].label]]
-
 
 def _row(label: str, result: Measurement | BenchError) -> Row:
     if isinstance(result, BenchError):
@@ -289,13 +218,3 @@ def with_cost(row: Row, baseline: Row) -> Row:
         return row
     cost = row.measurement.cpu_us_per_call - baseline.measurement.cpu_us_per_call
     return replace(row, cost_us=cost)
-
-
-def _with_split(row: Row) -> Row:
-    """Note how the kernel spread the connections: each worker's share of the CPU."""
-    if row.measurement is None:
-        return row
-    split = row.measurement.per_process_cpu_s[:2]
-    total = sum(split) or 1.0
-    shares = " / ".join(f"{share / total:.0%}" for share in split)
-    return replace(row, note=f"CPU split between the two workers: {shares}")

@@ -27,7 +27,8 @@ from pathlib import Path
 
 from harness import BenchError
 from report import Ratio, Row, print_ratios, print_table
-from scenarios import EXPORTING, Bench, Options, describe_machine
+from scenariorows import EXPORTING, database_rows, middleware_rows, scale_out_rows
+from scenarios import Bench, Options, describe_machine
 
 __all__ = ["main"]
 
@@ -60,7 +61,7 @@ def _why(rows: Sequence[Row]) -> str:
 
 
 def r1(bench: Bench) -> Outcome:
-    rows = bench.middleware_rows()
+    rows = middleware_rows(bench)
     bare, full = rows[0].measurement, rows[1].measurement
     if bare is None or full is None:
         return Outcome(rows=rows, ratio=RATIOS["r1"].missing(_why(rows)))
@@ -76,7 +77,7 @@ def r3(bench: Bench) -> Outcome:
     """services.user's GetUser without interceptors / (bare + the read alone); the same
     GetUser behind the full chain, and the bare servicer making the read itself, are
     reference lines (the chain is R1's subject)."""
-    rows = bench.database_rows()
+    rows = database_rows(bench)
     figures = [row.server_cpu_us for row in rows]
     if len(rows) < 5 or None in (figures[0], figures[2], figures[4]):
         return Outcome(rows=rows, ratio=RATIOS["r3"].missing(_why(rows)))
@@ -102,7 +103,7 @@ def r3(bench: Bench) -> Outcome:
 
 
 def r6(bench: Bench) -> Outcome:
-    rows = bench.scale_out_rows()
+    rows = scale_out_rows(bench)
     one, two, pinned = (row.measurement for row in rows)
     if one is None or two is None:
         return Outcome(rows=rows, ratio=RATIOS["r6"].missing(_why(rows)))

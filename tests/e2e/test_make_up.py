@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -20,15 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from servicekit.testing.ports import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 READY_LINE = "the stack is ready; Ctrl-C stops it"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def stack_env(folder: Path) -> dict[str, str]:

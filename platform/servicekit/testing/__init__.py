@@ -1,1 +1,1 @@
-"""Helpers for the tests of services: throw-away databases, signed test tokens."""
+"""Helpers for the tests of services: throw-away databases, signed test tokens, free ports."""

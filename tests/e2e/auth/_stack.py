@@ -6,7 +6,6 @@ service calls the user service's VerifyCredentials as itself.
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -22,6 +21,7 @@ from acme.user.v1 import user_service_pb2_grpc
 from servicekit.db import upgrade
 from servicekit.grpc import GrpcServer
 from servicekit.testing.databases import DatabaseKind, temporary_database
+from servicekit.testing.ports import free_port
 from services.auth import app as auth_app
 from services.auth import settings as auth_settings
 from services.auth.models import MIGRATIONS_DIR as AUTH_MIGRATIONS
@@ -30,13 +30,6 @@ from services.user import settings as user_settings
 from services.user.models import MIGRATIONS_DIR as USER_MIGRATIONS
 
 PASSWORD = "correct horse battery staple"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from acme.user.v1 import user_pb2, user_service_pb2
-from tests.e2e.auth._stack import free_port
+from servicekit.testing.ports import free_port
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 USER_SERVICE = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_name

@@ -6,7 +6,6 @@ import contextlib
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from acme.user.v1 import user_service_pb2, user_service_pb2_grpc
 from servicekit.grpc import run_until_signalled, run_workers
+from servicekit.testing.ports import free_port
 from tests.unit.servicekit._fake_user_service import channel_to, get_user
 
 SCRIPT = Path(__file__).with_name("_serve_slow.py")
@@ -141,12 +141,6 @@ def serving(*, workers: int, port: int = 0, slow_seconds: float = 1.0) -> Iterat
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         process.wait(timeout=TIMEOUT)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def is_running(pid: int) -> bool:

@@ -21,6 +21,7 @@ from servicekit.metrics import (
     new_registry,
     start_metrics_server,
 )
+from servicekit.testing.ports import free_port
 from tests.unit.servicekit._observed_server import eventually, get_user, serving
 
 GET_USER = 'grpc_method="GetUser",grpc_service="acme.user.v1.UserService",grpc_type="unary"'
@@ -129,13 +130,6 @@ def test_a_new_registry_exposes_process_metrics_like_the_global_one() -> None:
 
     assert sample(text, "process_cpu_seconds_total") is not None
     assert sample(text, "python_info") == 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def test_each_worker_serves_on_the_base_port_plus_its_index() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.server
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,15 +21,9 @@ from servicekit.probe import (
     reachable_host,
     wait_until,
 )
+from servicekit.testing.ports import free_port
 from servicekit.tls import TlsServerSettings
 from tests.unit.servicekit._fake_user_service import running_server
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port  # nothing listens once the socket is closed
 
 
 @pytest.mark.parametrize(
@@ -63,7 +56,7 @@ def test_a_server_whose_readiness_check_fails_is_not_ready() -> None:
 
 
 def test_nothing_listening_is_not_ready_and_says_unavailable() -> None:
-    port = closed_port()
+    port = free_port()
 
     outcome = grpc_ready(GrpcSettings(port=port), timeout=1)
 
@@ -120,7 +113,7 @@ def test_http_readiness_is_a_200_of_the_path() -> None:
 
 
 def test_http_with_nothing_listening_is_not_ready() -> None:
-    port = closed_port()
+    port = free_port()
 
     outcome = http_ready("0.0.0.0", port, "/readyz", timeout=1)  # noqa: S104  # nosec B104
 
@@ -159,7 +152,7 @@ def test_the_command_prints_the_addresses_once_ready(capsys: pytest.CaptureFixtu
 
 
 def test_the_command_fails_naming_what_it_last_saw(capsys: pytest.CaptureFixture[str]) -> None:
-    port = closed_port()
+    port = free_port()
 
     code = probe_grpc_service(
         "auth", GrpcSettings(port=port), MetricsSettings(enabled=False), wait=0.3

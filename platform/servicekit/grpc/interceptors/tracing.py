@@ -98,10 +98,7 @@ class TracingInterceptor(ServerInterceptor):
         incoming = propagate.extract(dict(context.invocation_metadata() or ()))
         span_context = _local_span_context(provider, incoming, method_name)
         scope = trace.set_span_in_context(trace.NonRecordingSpan(span_context), incoming)
-        structlog.contextvars.bind_contextvars(
-            trace_id=trace.format_trace_id(span_context.trace_id),
-            span_id=trace.format_span_id(span_context.span_id),
-        )
+        _bind_to_logs(span_context)
         token = otel_context.attach(scope)
         try:
             response = method(request_or_iterator, context)
@@ -125,10 +122,7 @@ class _SpanObserver(ServerInterceptor):
         span = trace.get_current_span()
         span_context = span.get_span_context()
         if span_context.is_valid:
-            structlog.contextvars.bind_contextvars(
-                trace_id=trace.format_trace_id(span_context.trace_id),
-                span_id=trace.format_span_id(span_context.span_id),
-            )
+            _bind_to_logs(span_context)
         try:
             response = method(request_or_iterator, context)
         except BaseException as error:
@@ -138,6 +132,14 @@ class _SpanObserver(ServerInterceptor):
             return watch_stream(response, context, lambda code: _record(span, code))
         _record(span, final_code(context, None))
         return response
+
+
+def _bind_to_logs(span_context: trace.SpanContext) -> None:
+    """Put the span's W3C ids on every log line of the call (structlog context variables)."""
+    structlog.contextvars.bind_contextvars(
+        trace_id=trace.format_trace_id(span_context.trace_id),
+        span_id=trace.format_span_id(span_context.span_id),
+    )
 
 
 def _local_span_context(

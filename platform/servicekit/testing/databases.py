@@ -2,7 +2,8 @@
 
 ``temporary_database`` gives a test (or a test module) a fresh, empty database and drops
 it afterwards; ``rolled_back_session`` isolates each test inside one database by rolling
-back an outer transaction, whatever the code under test commits.
+back an outer transaction, whatever the code under test commits, and
+``SessionUnitOfWork`` hands that session to use cases as their unit of work.
 
 The PostgreSQL server is the one of ``TEST_POSTGRES_URL`` (default: the local server,
 user ``postgres``); the tests only create and drop their own databases on it.
@@ -14,7 +15,8 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Literal
+from types import TracebackType
+from typing import Literal, Self
 from uuid import uuid4
 
 from sqlalchemy import Engine
@@ -27,6 +29,7 @@ __all__ = [
     "DEFAULT_POSTGRES_URL",
     "DatabaseKind",
     "MigratedDatabases",
+    "SessionUnitOfWork",
     "rolled_back_session",
     "temporary_database",
 ]
@@ -99,8 +102,9 @@ def rolled_back_session(engine: Engine) -> Iterator[Session]:
 class MigratedDatabases:
     """One migrated database per backend, made on first use, shared by a whole test run.
 
-    ``engine_for(kind)`` returns an engine on it; ``close()`` disposes the engines and
-    drops the databases. Tests isolate themselves with ``rolled_back_session``.
+    ``engine_for(kind)`` returns an engine on it; ``close()`` (or leaving ``with``) disposes
+    the engines and drops the databases. Tests isolate themselves with
+    ``rolled_back_session``.
     """
 
     def __init__(self, migrations: Path, directory: Callable[[str], Path]) -> None:
@@ -120,3 +124,56 @@ class MigratedDatabases:
 
     def close(self) -> None:
         self._stack.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class SessionUnitOfWork:
+    """A use case's unit of work on a test's session (``rolled_back_session``).
+
+    Its commits and rollbacks become savepoints of the test's outer transaction, so use
+    cases run unchanged and the test still sees (and then loses) what they wrote. Leaving
+    ``with`` without ``commit()`` rolls back, as the real unit of work does. ``reading()``
+    shares the same session: the test's isolation is the point. Subclasses attach their
+    repositories to the session in ``_open``.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._committed = False
+        self._open(session)
+
+    def _open(self, session: Session) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self._committed = False
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._committed:
+            self.rollback()
+
+    def commit(self) -> None:
+        self._session.commit()
+        self._committed = True
+
+    def rollback(self) -> None:
+        self._session.rollback()
+
+    def reading(self) -> Self:
+        return self

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from types import TracebackType
-from typing import Self
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from servicekit.testing.databases import DatabaseKind, MigratedDatabases, rolled_back_session
+from servicekit.testing.databases import (
+    DatabaseKind,
+    MigratedDatabases,
+    SessionUnitOfWork,
+    rolled_back_session,
+)
 from services.auth.key_management import stored_signing_keys
 from services.auth.keys import KeyEncryption, SigningKeys
 from services.auth.models import MIGRATIONS_DIR
@@ -35,13 +38,10 @@ SECRET = b"integration-test key-encryption secret"
 @pytest.fixture(scope="session")
 def migrated_engine_for(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineFor]:
     """An engine on a migrated database of each backend, made on first use, dropped at the end."""
-    databases = MigratedDatabases(
+    with MigratedDatabases(
         MIGRATIONS_DIR, lambda kind: tmp_path_factory.mktemp(f"auth-{kind}")
-    )
-    try:
+    ) as databases:
         yield databases.engine_for
-    finally:
-        databases.close()
 
 
 @pytest.fixture
@@ -51,36 +51,14 @@ def session(database_kind: DatabaseKind, migrated_engine_for: EngineFor) -> Iter
         yield opened
 
 
-class SessionAuthUnitOfWork:
+class SessionAuthUnitOfWork(SessionUnitOfWork):
     """The use cases' unit of work on a test's session: commits become savepoints."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def _open(self, session: Session) -> None:
         self.sessions = SqlAlchemySessionRepository(session)
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(session)
         self.signing_keys = SqlAlchemySigningKeyRepository(session)
         self.login_attempts = SqlAlchemyLoginAttemptRepository(session)
-        self._committed = False
-
-    def __enter__(self) -> Self:
-        self._committed = False
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if not self._committed:
-            self.rollback()
-
-    def commit(self) -> None:
-        self._session.commit()
-        self._committed = True
-
-    def rollback(self) -> None:
-        self._session.rollback()
 
 
 @pytest.fixture

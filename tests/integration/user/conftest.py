@@ -4,14 +4,17 @@ whole run, each test isolated in a session whose commits are rolled back at the 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from types import TracebackType
-from typing import Self
 
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from servicekit.testing.databases import DatabaseKind, MigratedDatabases, rolled_back_session
+from servicekit.testing.databases import (
+    DatabaseKind,
+    MigratedDatabases,
+    SessionUnitOfWork,
+    rolled_back_session,
+)
 from services.user.models import MIGRATIONS_DIR
 from services.user.pagination import PageLimits
 from services.user.passwords import Passwords
@@ -24,13 +27,10 @@ EngineFor = Callable[[DatabaseKind], Engine]
 @pytest.fixture(scope="session")
 def migrated_engine_for(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineFor]:
     """An engine on a migrated database of each backend, made on first use, dropped at the end."""
-    databases = MigratedDatabases(
+    with MigratedDatabases(
         MIGRATIONS_DIR, lambda kind: tmp_path_factory.mktemp(f"user-{kind}")
-    )
-    try:
+    ) as databases:
         yield databases.engine_for
-    finally:
-        databases.close()
 
 
 @pytest.fixture
@@ -40,37 +40,11 @@ def session(database_kind: DatabaseKind, migrated_engine_for: EngineFor) -> Iter
         yield opened
 
 
-class SessionUserUnitOfWork:
+class SessionUserUnitOfWork(SessionUnitOfWork):
     """The use cases' unit of work on a test's session: commits become savepoints."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def _open(self, session: Session) -> None:
         self.users = SqlAlchemyUserRepository(session)
-        self._committed = False
-
-    def __enter__(self) -> Self:
-        self._committed = False
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if not self._committed:
-            self.rollback()
-
-    def commit(self) -> None:
-        self._session.commit()
-        self._committed = True
-
-    def reading(self) -> Self:
-        """Reads share the test's session too (its isolation is the point)."""
-        return self
-
-    def rollback(self) -> None:
-        self._session.rollback()
 
 
 @pytest.fixture(scope="session")

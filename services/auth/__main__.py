@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from servicekit.config import ConfigError
+from servicekit.cli import command_line, settings_or_report
 from servicekit.probe import add_probe_command, probe_grpc_service
 from services.auth.app import migrate, rotate_keys, serve
 from services.auth.settings import load
@@ -15,10 +14,8 @@ from services.auth.settings import load
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        settings = load(env_file=args.env_file)
-    except ConfigError as exc:
-        print(f"auth: invalid settings\n{exc}", file=sys.stderr)
+    settings = settings_or_report("auth", load, args.env_file)
+    if settings is None:
         return 2
     if args.command == "serve":
         return serve(settings, workers=args.workers)
@@ -32,9 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m services.auth", description=__doc__)
-    parser.add_argument("--env-file", type=Path, help="a dotenv file of AUTH_* variables")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser, commands = command_line(
+        prog="python -m services.auth", env_prefix="AUTH", description=__doc__
+    )
     serve_command = commands.add_parser("serve", help="serve gRPC until SIGTERM or SIGINT")
     serve_command.add_argument(
         "--workers", type=int, default=None, help="processes sharing the port (SO_REUSEPORT)"

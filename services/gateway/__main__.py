@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from servicekit.config import ConfigError
+from servicekit.cli import command_line, settings_or_report
 from servicekit.probe import add_probe_command
 from services.gateway.app import probe, serve
 from services.gateway.settings import load
@@ -15,10 +14,8 @@ from services.gateway.settings import load
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        settings = load(env_file=args.env_file)
-    except ConfigError as exc:
-        print(f"gateway: invalid settings\n{exc}", file=sys.stderr)
+    settings = settings_or_report("gateway", load, args.env_file)
+    if settings is None:
         return 2
     if args.command == "probe":
         return probe(settings, wait=args.wait)
@@ -26,9 +23,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m services.gateway", description=__doc__)
-    parser.add_argument("--env-file", type=Path, help="a dotenv file of GATEWAY_* variables")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser, commands = command_line(
+        prog="python -m services.gateway", env_prefix="GATEWAY", description=__doc__
+    )
     commands.add_parser("serve", help="serve REST over HTTP until SIGTERM or SIGINT")
     add_probe_command(commands)
     return parser

@@ -7,9 +7,8 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from servicekit.config import ConfigError
+from servicekit.cli import command_line, settings_or_report
 from servicekit.probe import add_probe_command, probe_grpc_service
 from services.user.app import create_admin, migrate, serve
 from services.user.settings import load
@@ -19,10 +18,8 @@ PASSWORD_ENV = "USER_ADMIN_PASSWORD"  # noqa: S105 - a variable name  # nosec B1
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        settings = load(env_file=args.env_file)
-    except ConfigError as exc:
-        print(f"user: invalid settings\n{exc}", file=sys.stderr)
+    settings = settings_or_report("user", load, args.env_file)
+    if settings is None:
         return 2
     if args.command == "serve":
         return serve(settings, workers=args.workers)
@@ -38,9 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m services.user", description=__doc__)
-    parser.add_argument("--env-file", type=Path, help="a dotenv file of USER_* variables")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser, commands = command_line(
+        prog="python -m services.user", env_prefix="USER", description=__doc__
+    )
     serve = commands.add_parser("serve", help="serve gRPC until SIGTERM or SIGINT")
     serve.add_argument(
         "--workers", type=int, default=None, help="processes sharing the port (SO_REUSEPORT)"

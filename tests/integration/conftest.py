@@ -10,7 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
+from servicekit.db import EngineOptions, build_engine
 from servicekit.testing.databases import DatabaseKind, temporary_database
 
 
@@ -26,3 +28,11 @@ def empty_database_url(database_kind: DatabaseKind, tmp_path: Path) -> Iterator[
     """The URL of a new, empty database of ``database_kind``, dropped after the test."""
     with temporary_database(database_kind, tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def engine(empty_database_url: str) -> Iterator[Engine]:
+    """An engine on ``empty_database_url``, without a pool (a migration test's inspector)."""
+    built = build_engine(empty_database_url, EngineOptions(pool_size=None))
+    yield built
+    built.dispose()

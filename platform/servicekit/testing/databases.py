@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Literal, Self
 from uuid import uuid4
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import Session
 
 from servicekit.db.engine import EngineOptions, build_engine, database_url
@@ -30,6 +30,7 @@ __all__ = [
     "DatabaseKind",
     "MigratedDatabases",
     "SessionUnitOfWork",
+    "application_tables",
     "rolled_back_session",
     "temporary_database",
 ]
@@ -77,6 +78,11 @@ def _postgresql_database() -> Iterator[str]:
                 connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         engine.dispose()
+
+
+def application_tables(engine: Engine) -> set[str]:
+    """The tables of the database ``engine`` is on, but for alembic's version table."""
+    return set(inspect(engine).get_table_names()) - {"alembic_version"}
 
 
 @contextmanager

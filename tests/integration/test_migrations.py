@@ -1,0 +1,89 @@
+"""Every service's migrations, held to the same rules on PostgreSQL and on SQLite: they
+build exactly the schema the models declare, go down to nothing and up again, and a second
+upgrade changes nothing. What each schema holds is tested beside its service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, MetaData
+
+from servicekit.db import current, downgrade, upgrade
+from servicekit.testing.databases import application_tables as tables
+from services.auth import models as auth_models
+from services.user import models as user_models
+
+
+@dataclass(frozen=True)
+class Migrations:
+    folder: Path
+    metadata: MetaData
+    tables: frozenset[str]
+    head: str
+
+
+SERVICES = {
+    "user": Migrations(
+        user_models.MIGRATIONS_DIR, user_models.metadata, frozenset({"users"}), "0001"
+    ),
+    "auth": Migrations(
+        auth_models.MIGRATIONS_DIR,
+        auth_models.metadata,
+        frozenset(
+            {"auth_sessions", "auth_refresh_tokens", "auth_signing_keys", "auth_login_attempts"}
+        ),
+        "0001",
+    ),
+}
+
+
+@pytest.fixture(params=sorted(SERVICES))
+def migrations(request: pytest.FixtureRequest) -> Migrations:
+    return SERVICES[request.param]
+
+
+def test_upgrade_reaches_head_with_the_service_tables(
+    migrations: Migrations, empty_database_url: str, engine: Engine
+) -> None:
+    upgrade(empty_database_url, migrations.folder)
+
+    assert tables(engine) == migrations.tables
+    assert current(empty_database_url, migrations.folder) == migrations.head
+
+
+def test_the_migrated_schema_is_what_the_models_declare(
+    migrations: Migrations, empty_database_url: str, engine: Engine
+) -> None:
+    upgrade(empty_database_url, migrations.folder)
+
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), migrations.metadata)
+
+    assert differences == []
+
+
+def test_downgrade_removes_everything_and_upgrade_works_again(
+    migrations: Migrations, empty_database_url: str, engine: Engine
+) -> None:
+    upgrade(empty_database_url, migrations.folder)
+
+    downgrade(empty_database_url, migrations.folder, "base")
+    assert tables(engine) == set()
+    assert current(empty_database_url, migrations.folder) is None
+
+    upgrade(empty_database_url, migrations.folder)
+    assert tables(engine) == migrations.tables
+
+
+def test_upgrading_twice_changes_nothing(
+    migrations: Migrations, empty_database_url: str, engine: Engine
+) -> None:
+    upgrade(empty_database_url, migrations.folder)
+    upgrade(empty_database_url, migrations.folder)
+
+    assert current(empty_database_url, migrations.folder) == migrations.head
+    assert tables(engine) == migrations.tables

@@ -20,12 +20,6 @@ from services.user.models import MIGRATIONS_DIR
 from tests.e2e.user._support import UserApi, user_settings
 
 
-@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
-def database_kind(request: pytest.FixtureRequest) -> DatabaseKind:
-    kind: DatabaseKind = request.param
-    return kind
-
-
 @pytest.fixture(scope="module")
 def api(database_kind: DatabaseKind, tmp_path_factory: pytest.TempPathFactory) -> Iterator[UserApi]:
     directory = tmp_path_factory.mktemp("user-e2e")

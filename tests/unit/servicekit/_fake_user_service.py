@@ -31,7 +31,34 @@ class Gate:
     finished: list[str] = field(default_factory=list)
 
 
-class FakeUserService(user_service_pb2_grpc.UserServiceServicer):
+class UnimplementedUserService(user_service_pb2_grpc.UserServiceServicer):
+    """Every method answers UNIMPLEMENTED "not in this fake", as a status (the generated
+    base raises instead, which the error mapping would turn into INTERNAL); fakes override
+    the methods they play."""
+
+    def _unimplemented(self, context: grpc.ServicerContext) -> Any:
+        return context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
+
+    def GetUser(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        return self._unimplemented(context)
+
+    def CreateUser(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        return self._unimplemented(context)
+
+    def ListUsers(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        return self._unimplemented(context)
+
+    def UpdateUser(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        return self._unimplemented(context)
+
+    def DeleteUser(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        return self._unimplemented(context)
+
+    def VerifyCredentials(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        return self._unimplemented(context)
+
+
+class FakeUserService(UnimplementedUserService):
     def __init__(
         self, *, raises: Mapping[str, BaseException] | None = None, gate: Gate | None = None
     ) -> None:
@@ -51,21 +78,6 @@ class FakeUserService(user_service_pb2_grpc.UserServiceServicer):
             self.gate.finished.append(request.id)
         user = user_pb2.User(id=request.id, display_name=str(os.getpid()))
         return user_service_pb2.GetUserResponse(user=user)
-
-    def CreateUser(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
-
-    def ListUsers(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
-
-    def UpdateUser(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
-
-    def DeleteUser(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
-
-    def VerifyCredentials(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
 
 
 def registration(servicer: FakeUserService) -> Registration:

@@ -24,6 +24,7 @@ from servicekit.auth import Principal
 from servicekit.errors import ResourceExhausted
 from servicekit.grpc import GrpcServer, GrpcSettings, Registration, build_server
 from servicekit.grpc.context import current_principal
+from tests.unit.servicekit._fake_user_service import UnimplementedUserService
 
 SERVICE_NAME = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
 
@@ -37,7 +38,7 @@ class Seen:
 
 
 @dataclass
-class ScriptedUserService(user_service_pb2_grpc.UserServiceServicer):
+class ScriptedUserService(UnimplementedUserService):
     flaky_failures: int = 2
     calls: list[Seen] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -60,18 +61,6 @@ class ScriptedUserService(user_service_pb2_grpc.UserServiceServicer):
     ) -> user_service_pb2.VerifyCredentialsResponse:
         self._record("VerifyCredentials", context)
         return user_service_pb2.VerifyCredentialsResponse(user=user_pb2.User(id="u-1"))
-
-    def CreateUser(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
-
-    def ListUsers(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
-
-    def UpdateUser(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
-
-    def DeleteUser(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
-        return context.abort(grpc.StatusCode.UNIMPLEMENTED, "not in this fake")
 
     @property
     def call_count(self) -> int:

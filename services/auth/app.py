@@ -22,14 +22,11 @@ from servicekit.db import Database
 from servicekit.db import migrate as migrate_database
 from servicekit.grpc import (
     GrpcServer,
-    HealthReporter,
     Registration,
     build_server,
 )
-from servicekit.grpc.standard import serve_service, standard_interceptors
+from servicekit.grpc.standard import ServiceRuntime, serve_service
 from servicekit.logging import configure_logging
-from servicekit.metrics import metrics_url, new_registry, start_metrics_server
-from servicekit.tracing import configure_tracing
 from services.auth.domain import LoginThrottle, SessionLifetimes
 from services.auth.handlers import AuthServiceHandlers
 from services.auth.key_management import stored_signing_keys
@@ -59,13 +56,15 @@ def create_server(
     Makes the first signing key when there is none, and publishes the keys to
     ``tokens.jwks_file`` when that is set.
     """
-    database = Database(settings.database, pool_size=settings.grpc.max_workers)
-    tracer_provider = configure_tracing(settings.tracing, service=SERVICE_NAME)
-    registry = new_registry()
-    metrics_port, stop_metrics = start_metrics_server(
-        settings.metrics, registry, worker_index=worker_index
+    runtime = ServiceRuntime.start(
+        service=SERVICE_NAME,
+        database=settings.database,
+        pool_size=settings.grpc.max_workers,
+        tracing=settings.tracing,
+        metrics=settings.metrics,
+        worker_index=worker_index,
     )
-    keys, issuer = _signing(settings, database)
+    keys, issuer = _signing(settings, runtime.database)
     users = open_channel(
         settings.user_client,
         service_name=_USER_SERVICE.full_name,
@@ -74,18 +73,12 @@ def create_server(
             lifetime_seconds=issuer.ttl.total_seconds(),
             refresh_margin_seconds=min(30.0, issuer.ttl.total_seconds() / 2),
         ),
-        tracer_provider=tracer_provider,
-        registry=registry,
+        tracer_provider=runtime.tracer_provider,
+        registry=runtime.registry,
     )
-    service = _auth_service(settings, database, keys, issuer, GrpcUserDirectory(users))
+    service = _auth_service(settings, runtime.database, keys, issuer, GrpcUserDirectory(users))
     service.ensure_signing_key()
     _publish(settings, service)
-    interceptors = standard_interceptors(
-        tracer_provider=tracer_provider,
-        registry=registry,
-        verifier=_own_verifier(settings, service),
-        services=[_AUTH_SERVICE],
-    )
     server = build_server(
         settings.grpc,
         registrations=[
@@ -95,21 +88,20 @@ def create_server(
                 _AUTH_SERVICE.full_name,
             )
         ],
-        interceptors=interceptors,
-        health=HealthReporter({"database": database.ping}),
+        interceptors=runtime.interceptors(
+            verifier=_own_verifier(settings, service), services=[_AUTH_SERVICE]
+        ),
+        health=runtime.health(),
         reuse_port=reuse_port,
     )
-    # Run in reverse order at stop, after the drain.
-    server.add_on_stop(tracer_provider.shutdown)
-    server.add_on_stop(stop_metrics)
-    server.add_on_stop(database.dispose)
-    server.add_on_stop(users.close)
+    runtime.close_with(server)
+    server.add_on_stop(users.close)  # added last: closed first, before the pools
     _log.info(
         "auth service built",
         address=f"{settings.grpc.host}:{server.port}",
-        database=database.url,
+        database=runtime.database.url,
         user_service=settings.user_client.target,
-        metrics=metrics_url(settings.metrics, metrics_port),
+        metrics=runtime.metrics_url,
         worker=worker_index,
     )
     return server

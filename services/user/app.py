@@ -16,15 +16,12 @@ from servicekit.db import migrate as migrate_database
 from servicekit.errors import InvalidArgument
 from servicekit.grpc import (
     GrpcServer,
-    HealthReporter,
     Registration,
     build_server,
 )
 from servicekit.grpc.interceptors.validation import validate_request
-from servicekit.grpc.standard import serve_service, standard_interceptors
+from servicekit.grpc.standard import ServiceRuntime, serve_service
 from servicekit.logging import configure_logging
-from servicekit.metrics import metrics_url, new_registry, start_metrics_server
-from servicekit.tracing import configure_tracing
 from services.user.handlers import UserServiceHandlers, contract_page_limits
 from services.user.models import MIGRATIONS_DIR
 from services.user.passwords import Passwords
@@ -47,40 +44,35 @@ def create_server(
 
     ``reuse_port`` lets several worker processes bind the same port (SO_REUSEPORT).
     """
-    database = Database(settings.database, pool_size=settings.grpc.max_workers)
-    tracer_provider = configure_tracing(settings.tracing, service=SERVICE_NAME)
-    registry = new_registry()
-    metrics_port, stop_metrics = start_metrics_server(
-        settings.metrics, registry, worker_index=worker_index
-    )
-    interceptors = standard_interceptors(
-        tracer_provider=tracer_provider,
-        registry=registry,
-        verifier=TokenVerifier.from_settings(settings.auth),
-        services=[_USER_SERVICE],
+    runtime = ServiceRuntime.start(
+        service=SERVICE_NAME,
+        database=settings.database,
+        pool_size=settings.grpc.max_workers,
+        tracing=settings.tracing,
+        metrics=settings.metrics,
+        worker_index=worker_index,
     )
     server = build_server(
         settings.grpc,
         registrations=[
             Registration(
                 user_service_pb2_grpc.add_UserServiceServicer_to_server,
-                UserServiceHandlers(_user_service(settings, database)),
+                UserServiceHandlers(_user_service(settings, runtime.database)),
                 _USER_SERVICE.full_name,
             )
         ],
-        interceptors=interceptors,
-        health=HealthReporter({"database": database.ping}),
+        interceptors=runtime.interceptors(
+            verifier=TokenVerifier.from_settings(settings.auth), services=[_USER_SERVICE]
+        ),
+        health=runtime.health(),
         reuse_port=reuse_port,
     )
-    # Run in reverse order at stop, after the drain: pools, then metrics, then spans.
-    server.add_on_stop(tracer_provider.shutdown)
-    server.add_on_stop(stop_metrics)
-    server.add_on_stop(database.dispose)
+    runtime.close_with(server)
     _log.info(
         "user service built",
         address=f"{settings.grpc.host}:{server.port}",
-        database=database.url,
-        metrics=metrics_url(settings.metrics, metrics_port),
+        database=runtime.database.url,
+        metrics=runtime.metrics_url,
         worker=worker_index,
     )
     return server

@@ -1,11 +1,13 @@
-"""What every service wires the same way: its interceptor chain and its ``serve`` command.
+"""What every service wires the same way: the runtime its server stands on (database,
+tracing, metrics), its interceptor chain and its ``serve`` command.
 
-A service's ``app.py`` builds what is its own (database, use cases, handlers, verifier) and
-hands the rest to these two functions, so the chain and the process model are written once::
+A service's ``app.py`` builds what is its own (use cases, handlers, verifier) and hands the
+rest to these, so the chain, the shutdown order and the process model are written once::
 
-    interceptors = standard_interceptors(
-        tracer_provider=provider, registry=registry, verifier=verifier, services=[descriptor]
-    )
+    runtime = ServiceRuntime.start(service="user", database=settings.database, ...)
+    interceptors = runtime.interceptors(verifier=verifier, services=[descriptor])
+    server = build_server(..., interceptors=interceptors, health=runtime.health())
+    runtime.close_with(server)
     ...
     def serve(settings, *, workers=None):
         return serve_service(create_server, settings, service="user", grpc=settings.grpc,
@@ -14,7 +16,7 @@ hands the rest to these two functions, so the chain and the process model are wr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -26,7 +28,9 @@ from prometheus_client import CollectorRegistry
 
 from servicekit.auth import AccessPolicies, TokenVerifier
 from servicekit.binding import BindError
+from servicekit.db import Database, DatabaseSettings
 from servicekit.grpc.chain import default_interceptors
+from servicekit.grpc.health import HealthReporter
 from servicekit.grpc.interceptors.auth import AccessPolicyInterceptor, AuthenticationInterceptor
 from servicekit.grpc.interceptors.errors import ErrorMappingInterceptor
 from servicekit.grpc.interceptors.metrics import MetricsInterceptor
@@ -34,12 +38,19 @@ from servicekit.grpc.interceptors.request_context import RequestContextIntercept
 from servicekit.grpc.interceptors.tracing import TracingInterceptor
 from servicekit.grpc.interceptors.validation import ValidationInterceptor
 from servicekit.grpc.lifecycle import Stoppable, run_until_signalled
-from servicekit.grpc.server import GrpcSettings
+from servicekit.grpc.server import GrpcServer, GrpcSettings
 from servicekit.grpc.workers import run_workers
 from servicekit.logging import LoggingSettings, configure_logging
-from servicekit.metrics import GrpcServerMetrics
+from servicekit.metrics import (
+    GrpcServerMetrics,
+    MetricsSettings,
+    metrics_url,
+    new_registry,
+    start_metrics_server,
+)
+from servicekit.tracing import ServiceTracerProvider, TracingSettings, configure_tracing
 
-__all__ = ["ServerFactory", "serve_service", "standard_interceptors"]
+__all__ = ["ServerFactory", "ServiceRuntime", "serve_service", "standard_interceptors"]
 
 _S = TypeVar("_S")
 _S_contra = TypeVar("_S_contra", contravariant=True)
@@ -73,6 +84,66 @@ def standard_interceptors(
         access_policy=AccessPolicyInterceptor(AccessPolicies.from_services(*services)),
         validation=ValidationInterceptor(),
     )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ServiceRuntime:
+    """What a service's server stands on: its database, its tracer provider and its
+    metrics (a registry served on its own port). ``close_with(server)`` closes them all when
+    the server stops, after the drain."""
+
+    database: Database
+    tracer_provider: ServiceTracerProvider
+    registry: CollectorRegistry
+    metrics_url: str | None
+    stop_metrics: Callable[[], None]
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        service: str,
+        database: DatabaseSettings,
+        pool_size: int,
+        tracing: TracingSettings,
+        metrics: MetricsSettings,
+        worker_index: int = 0,
+    ) -> ServiceRuntime:
+        """Build the database pool and the tracer, and serve the metrics (``BindError`` when
+        their port is taken); worker ``i`` serves its metrics on ``metrics.port + i``."""
+        pool = Database(database, pool_size=pool_size)
+        tracer_provider = configure_tracing(tracing, service=service)
+        registry = new_registry()
+        port, stop_metrics = start_metrics_server(metrics, registry, worker_index=worker_index)
+        return cls(
+            database=pool,
+            tracer_provider=tracer_provider,
+            registry=registry,
+            metrics_url=metrics_url(metrics, port),
+            stop_metrics=stop_metrics,
+        )
+
+    def interceptors(
+        self, *, verifier: TokenVerifier, services: Sequence[ServiceDescriptor]
+    ) -> list[grpc.ServerInterceptor]:
+        """``standard_interceptors`` on this runtime's tracer provider and registry."""
+        return standard_interceptors(
+            tracer_provider=self.tracer_provider,
+            registry=self.registry,
+            verifier=verifier,
+            services=services,
+        )
+
+    def health(self) -> HealthReporter:
+        """Readiness that follows the database."""
+        return HealthReporter({"database": self.database.ping})
+
+    def close_with(self, server: GrpcServer) -> None:
+        """When ``server`` stops, after the drain: the pools, then metrics, then spans
+        (on-stop callbacks run in reverse order; add one later to run it before these)."""
+        server.add_on_stop(self.tracer_provider.shutdown)
+        server.add_on_stop(self.stop_metrics)
+        server.add_on_stop(self.database.dispose)
 
 
 def serve_service(

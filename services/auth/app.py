@@ -56,14 +56,7 @@ def create_server(
     Makes the first signing key when there is none, and publishes the keys to
     ``tokens.jwks_file`` when that is set.
     """
-    runtime = ServiceRuntime.start(
-        service=SERVICE_NAME,
-        database=settings.database,
-        pool_size=settings.grpc.max_workers,
-        tracing=settings.tracing,
-        metrics=settings.metrics,
-        worker_index=worker_index,
-    )
+    runtime = ServiceRuntime.start(SERVICE_NAME, settings, worker_index=worker_index)
     keys, issuer = _signing(settings, runtime.database)
     users = open_channel(
         settings.user_client,

@@ -44,14 +44,7 @@ def create_server(
 
     ``reuse_port`` lets several worker processes bind the same port (SO_REUSEPORT).
     """
-    runtime = ServiceRuntime.start(
-        service=SERVICE_NAME,
-        database=settings.database,
-        pool_size=settings.grpc.max_workers,
-        tracing=settings.tracing,
-        metrics=settings.metrics,
-        worker_index=worker_index,
-    )
+    runtime = ServiceRuntime.start(SERVICE_NAME, settings, worker_index=worker_index)
     server = build_server(
         settings.grpc,
         registrations=[

@@ -4,7 +4,7 @@ tracing, metrics), its interceptor chain and its ``serve`` command.
 A service's ``app.py`` builds what is its own (use cases, handlers, verifier) and hands the
 rest to these, so the chain, the shutdown order and the process model are written once::
 
-    runtime = ServiceRuntime.start(service="user", database=settings.database, ...)
+    runtime = ServiceRuntime.start("user", settings, worker_index=worker_index)
     interceptors = runtime.interceptors(verifier=verifier, services=[descriptor])
     server = build_server(..., interceptors=interceptors, health=runtime.health())
     runtime.close_with(server)
@@ -50,7 +50,13 @@ from servicekit.metrics import (
 )
 from servicekit.tracing import ServiceTracerProvider, TracingSettings, configure_tracing
 
-__all__ = ["ServerFactory", "ServiceRuntime", "serve_service", "standard_interceptors"]
+__all__ = [
+    "RuntimeSettings",
+    "ServerFactory",
+    "ServiceRuntime",
+    "serve_service",
+    "standard_interceptors",
+]
 
 _S = TypeVar("_S")
 _S_contra = TypeVar("_S_contra", contravariant=True)
@@ -86,6 +92,22 @@ def standard_interceptors(
     )
 
 
+class RuntimeSettings(Protocol):
+    """The sections of a gRPC service's settings its runtime is built from."""
+
+    @property
+    def database(self) -> DatabaseSettings: ...
+
+    @property
+    def grpc(self) -> GrpcSettings: ...
+
+    @property
+    def tracing(self) -> TracingSettings: ...
+
+    @property
+    def metrics(self) -> MetricsSettings: ...
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ServiceRuntime:
     """What a service's server stands on: its database, its tracer provider and its
@@ -100,26 +122,22 @@ class ServiceRuntime:
 
     @classmethod
     def start(
-        cls,
-        *,
-        service: str,
-        database: DatabaseSettings,
-        pool_size: int,
-        tracing: TracingSettings,
-        metrics: MetricsSettings,
-        worker_index: int = 0,
+        cls, service: str, settings: RuntimeSettings, *, worker_index: int = 0
     ) -> ServiceRuntime:
-        """Build the database pool and the tracer, and serve the metrics (``BindError`` when
-        their port is taken); worker ``i`` serves its metrics on ``metrics.port + i``."""
-        pool = Database(database, pool_size=pool_size)
-        tracer_provider = configure_tracing(tracing, service=service)
+        """Build the database pool (one connection per gRPC worker thread) and the tracer,
+        and serve the metrics (``BindError`` when their port is taken); worker ``i`` serves
+        its metrics on ``metrics.port + i``."""
+        database = Database(settings.database, pool_size=settings.grpc.max_workers)
+        tracer_provider = configure_tracing(settings.tracing, service=service)
         registry = new_registry()
-        port, stop_metrics = start_metrics_server(metrics, registry, worker_index=worker_index)
+        port, stop_metrics = start_metrics_server(
+            settings.metrics, registry, worker_index=worker_index
+        )
         return cls(
-            database=pool,
+            database=database,
             tracer_provider=tracer_provider,
             registry=registry,
-            metrics_url=metrics_url(metrics, port),
+            metrics_url=metrics_url(settings.metrics, port),
             stop_metrics=stop_metrics,
         )
 

@@ -31,6 +31,7 @@ __all__ = [
     "grpc_ready",
     "grpc_target",
     "http_ready",
+    "metrics_address",
     "probe_grpc_service",
     "reachable_host",
     "report",
@@ -133,14 +134,18 @@ def report(service: str, check: Check, *, wait: float, addresses: list[str]) -> 
     return 1
 
 
+def metrics_address(metrics: MetricsSettings) -> list[str]:
+    """``metrics <url>`` as the ``probe`` line shows it, or nothing when metrics are off."""
+    if not metrics.enabled:
+        return []
+    return [f"metrics http://{reachable_host(metrics.host)}:{metrics.port}/metrics"]
+
+
 def probe_grpc_service(
     service: str, grpc_settings: GrpcSettings, metrics: MetricsSettings, *, wait: float
 ) -> int:
     """``probe`` of a gRPC service: its health, then its gRPC and metrics addresses."""
-    addresses = [f"grpc {grpc_target(grpc_settings)}"]
-    if metrics.enabled:
-        port = metrics.port
-        addresses.append(f"metrics http://{reachable_host(metrics.host)}:{port}/metrics")
+    addresses = [f"grpc {grpc_target(grpc_settings)}", *metrics_address(metrics)]
     return report(service, lambda: grpc_ready(grpc_settings), wait=wait, addresses=addresses)
 
 

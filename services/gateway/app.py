@@ -34,8 +34,8 @@ from servicekit.binding import BindError
 from servicekit.clients import client_metrics
 from servicekit.grpc.lifecycle import STOP_SIGNALS
 from servicekit.logging import configure_logging
-from servicekit.metrics import new_registry, start_metrics_server
-from servicekit.probe import http_ready, reachable_host, report
+from servicekit.metrics import metrics_url, new_registry, start_metrics_server
+from servicekit.probe import http_ready, metrics_address, reachable_host, report
 from servicekit.tracing import configure_tracing
 from services.gateway.backends import Backend, Readiness
 from services.gateway.edge import Edge
@@ -114,7 +114,7 @@ class Gateway:
         _log.info(
             "gateway started",
             backends={b.name: b.settings.target for b in self._backends.values()},
-            metrics=self._metrics_url(),
+            metrics=metrics_url(self.settings.metrics, self.metrics_port),
         )
         try:
             yield
@@ -163,10 +163,6 @@ class Gateway:
             app.add_error_handler(exception, handler)
         return app
 
-    def _metrics_url(self) -> str | None:
-        port = self.metrics_port
-        return None if port is None else f"http://{self.settings.metrics.host}:{port}/metrics"
-
 
 def create_app(settings: GatewaySettings) -> Gateway:
     """The gateway as an ASGI application (lifespan "on": it opens its channels then)."""
@@ -194,9 +190,7 @@ def probe(settings: GatewaySettings, *, wait: float) -> int:
     addresses = [base, f"OpenAPI {base}/openapi.json"]
     if http.docs:
         addresses.insert(1, f"Swagger UI {base}{DOCS_PATH}")
-    if settings.metrics.enabled:
-        metrics = settings.metrics
-        addresses.append(f"metrics http://{reachable_host(metrics.host)}:{metrics.port}/metrics")
+    addresses += metrics_address(settings.metrics)
     check = functools.partial(http_ready, http.host, http.port, "/readyz")
     return report(SERVICE_NAME, check, wait=wait, addresses=addresses)
 

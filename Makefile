@@ -5,6 +5,8 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
+# The interpreter the virtualenv is made from: Python 3.11 (another is refused, naming it).
+PYTHON3 ?= python3
 STAMP := $(VENV)/.installed
 BASE ?= main
 # The virtualenv's tools (buf, protoc plugins, ruff, ...) come first on PATH, so buf.gen.yaml
@@ -33,20 +35,17 @@ dev: generate ## `make up`, with each service restarted when its code changes
 	$(PYTHON) -m services.auth migrate
 	@$(READABLE_LOGS) exec $(VENV)/bin/honcho start -f Procfile.dev
 
-install: $(STAMP) ## Create .venv and install the locked dependencies
-$(STAMP): requirements.lock pyproject.toml
-	@test -x $(PYTHON) || python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -r requirements.lock
-	$(PYTHON) -m pip install --quiet --no-deps -e .
+install: $(STAMP) ## Create .venv and install the locked dependencies (uv)
+$(STAMP): requirements.lock pyproject.toml platform/tools/python/venv.sh
+	@platform/tools/python/venv.sh $(VENV) $(PYTHON3)
 	@touch $@
 
-lock: ## Re-resolve requirements.lock (dev tools too) and requirements-runtime.lock (image)
-	$(VENV)/bin/pip-compile --quiet --allow-unsafe --extra dev --strip-extras \
-	  --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
-	$(VENV)/bin/pip-compile --quiet --allow-unsafe --strip-extras \
-	  --no-emit-index-url --no-emit-find-links -c requirements.lock \
-	  -o requirements-runtime.lock pyproject.toml
+# uv keeps the versions already in the lock unless pyproject.toml asks for others.
+UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --python-version 3.11 --custom-compile-command "make lock"
+
+lock: install ## Re-resolve requirements.lock (dev tools too) and requirements-runtime.lock (image)
+	$(UV_COMPILE) --extra dev -o requirements.lock pyproject.toml
+	$(UV_COMPILE) -c requirements.lock -o requirements-runtime.lock pyproject.toml
 
 thirdparty: install ## Materialise third-party protos (google/api, buf/validate) into .thirdparty/
 	@$(PYTHON) -m contractkit.cli thirdparty

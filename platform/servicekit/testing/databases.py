@@ -5,13 +5,17 @@ it afterwards; ``rolled_back_session`` isolates each test inside one database by
 back an outer transaction, whatever the code under test commits, and
 ``SessionUnitOfWork`` hands that session to use cases as their unit of work.
 
-The PostgreSQL server is the one of ``TEST_POSTGRES_URL`` (default: the local server,
-user ``postgres``); the tests only create and drop their own databases on it.
+The PostgreSQL server is the one of ``TEST_POSTGRES_URL`` when it is set (a developer's
+own server or container); otherwise ``postgres_server_url`` starts one of the project's own
+(``servicekit.testing.postgres``) on first use, for the rest of the process, and stops it
+when the process ends. The tests only create and drop their own databases on it.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -24,27 +28,60 @@ from sqlalchemy.orm import Session
 
 from servicekit.db.engine import EngineOptions, build_engine, database_url
 from servicekit.db.migrations import upgrade
+from servicekit.testing.postgres import LocalPostgres, PostgresUnavailable
 
 __all__ = [
-    "DEFAULT_POSTGRES_URL",
     "DatabaseKind",
     "MigratedDatabases",
     "SessionUnitOfWork",
     "application_tables",
+    "postgres_server_url",
     "rolled_back_session",
     "temporary_database",
 ]
 
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
 DatabaseKind = Literal["postgresql", "sqlite"]
+
+
+class _ProcessServer:
+    """The server this process started for its tests: started once, on first use; a
+    failure to start is remembered too, so that every later test says why at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._server: LocalPostgres | None = None
+        self._failure: PostgresUnavailable | None = None
+
+    def url(self) -> str:
+        with self._lock:
+            if self._failure is not None:
+                raise self._failure
+            if self._server is None:
+                try:
+                    self._server = LocalPostgres().start()
+                except PostgresUnavailable as exc:
+                    self._failure = exc
+                    raise
+                atexit.register(self._server.stop)
+            return self._server.url
+
+
+_PROCESS_SERVER = _ProcessServer()
+
+
+def postgres_server_url() -> str:
+    """``TEST_POSTGRES_URL``, or the URL of the server this process started for its tests.
+
+    Raises ``PostgresUnavailable`` (saying why) when there is none and none can start.
+    """
+    return os.environ.get("TEST_POSTGRES_URL") or _PROCESS_SERVER.url()
 
 
 @contextmanager
 def temporary_database(kind: DatabaseKind, directory: Path) -> Iterator[str]:
     """Yield the SQLAlchemy URL of a new, empty database; drop it afterwards.
 
-    PostgreSQL: a database with a unique name on the ``TEST_POSTGRES_URL`` server, dropped
+    PostgreSQL: a database with a unique name on ``postgres_server_url()``'s server, dropped
     ``WITH (FORCE)`` even if connections are left open. SQLite: a file in ``directory``.
     """
     if kind == "postgresql":
@@ -63,7 +100,7 @@ def temporary_database(kind: DatabaseKind, directory: Path) -> Iterator[str]:
 
 @contextmanager
 def _postgresql_database() -> Iterator[str]:
-    server = database_url(os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    server = database_url(postgres_server_url())
     name = f"test_{uuid4().hex[:16]}"
     engine = build_engine(server, EngineOptions(pool_size=None))
     # CREATE and DROP DATABASE cannot run inside a transaction.

@@ -1,6 +1,6 @@
 """A TCP proxy that a test puts between a service and its database, to cut the line.
 
-The PostgreSQL server is shared by every test: a test never stops it. To see what a
+The PostgreSQL server is shared by the tests of a run: a test never stops it. To see what a
 service does in an outage, it connects through a ``TcpProxy`` and calls ``cut()``: every
 open connection is reset and new ones are refused until ``restore()``.
 
@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self
+from urllib.parse import urlsplit
 
 __all__ = ["TcpProxy"]
 
@@ -80,6 +81,14 @@ class TcpProxy:
         self._stopping = threading.Event()
         self._listener: socket.socket | None = None
         self._port = 0
+
+    @classmethod
+    def to_database(cls, url: str) -> TcpProxy:
+        """A proxy to the server of a database URL (``postgresql+psycopg://u@host:port/db``)."""
+        parts = urlsplit(url)
+        if parts.hostname is None or parts.port is None:
+            raise ValueError("the database URL names no TCP host and port (value hidden)")
+        return cls(parts.hostname, parts.port)
 
     @property
     def port(self) -> int:

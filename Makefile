@@ -95,8 +95,8 @@ lock: install ## Re-resolve requirements.lock (dev tools too) and requirements-r
 thirdparty: install ## Materialise third-party protos (google/api, buf/validate) into .thirdparty/
 	@$(PYTHON) -m contractkit.cli thirdparty
 
-generate: thirdparty ## Regenerate gen/python and api/openapi from the contracts
-	buf generate
+generate: thirdparty ## Regenerate gen/python and api/openapi from the contracts (writes only what changed)
+	@$(PYTHON) -m contractkit.cli generate
 
 check-generated: thirdparty ## Fail naming each generated file that is stale
 	@$(PYTHON) -m contractkit.cli check-generated

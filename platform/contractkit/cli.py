@@ -3,6 +3,7 @@
     contractkit thirdparty        materialise third-party protos into .thirdparty/proto
     contractkit lint              access-policy rule and OpenAPI lint
     contractkit breaking [--against BRANCH]
+    contractkit generate          regenerate the derived files, writing only what changed
     contractkit check-generated   fail naming each stale generated file
 
 Each command prints one line per finding and exits 1 when there is any, 2 when the
@@ -19,7 +20,7 @@ from pathlib import Path
 from contractkit.breaking import THIRDPARTY, check_breaking, load_openapi_tree
 from contractkit.buf import BufError, build_image
 from contractkit.descriptors import load_image
-from contractkit.generated import stale_files
+from contractkit.generated import generate, stale_files
 from contractkit.gitref import GitError
 from contractkit.openapi_lint import lint_document
 from contractkit.policy import check_access_policies
@@ -67,6 +68,16 @@ def _breaking(root: Path, args: argparse.Namespace) -> int:
     return 1
 
 
+def _generate(root: Path, _: argparse.Namespace) -> int:
+    found = generate(root)
+    written, removed = len(found.missing) + len(found.stale), len(found.extra)
+    if written or removed:
+        print(f"generate: {written} file(s) written, {removed} removed")
+    else:
+        print("generate: up to date")
+    return 0
+
+
 def _check_generated(root: Path, _: argparse.Namespace) -> int:
     return _report(stale_files(root), "generated files")
 
@@ -85,6 +96,7 @@ COMMANDS: dict[str, Callable[[Path, argparse.Namespace], int]] = {
     "thirdparty": _thirdparty,
     "lint": _lint,
     "breaking": _breaking,
+    "generate": _generate,
     "check-generated": _check_generated,
 }
 

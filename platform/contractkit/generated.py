@@ -1,20 +1,26 @@
-"""`make check-generated`: is every derived file what the contracts generate today?
+"""`make generate` and `make check-generated`: the derived files, and whether each is what
+the contracts generate today.
 
-The contracts are generated into a scratch copy of the output folders and compared
-file by file with the working tree, so a stale, missing or extra (hand-added) file is
-named, and the working tree is never touched.
+The contracts are always generated into a scratch copy of the output folders and compared
+file by file with the working tree. `check-generated` names each stale, missing or extra
+(hand-added) file and touches nothing; `generate` then brings the working tree in line,
+writing only the files whose content changed (each replaced at once, never half-written),
+so that a running stack, a file watcher or a parallel test never sees a generated folder
+emptied and refilled, and an unchanged file keeps its modification time.
 """
 
 from __future__ import annotations
 
 import filecmp
+import os
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from contractkit.buf import BufError, run_buf
 
-__all__ = ["GENERATED_DIRS", "generate_into", "stale_files"]
+__all__ = ["GENERATED_DIRS", "Differences", "generate", "generate_into", "stale_files"]
 
 GENERATED_DIRS = ("gen/python", "api/openapi")
 
@@ -41,23 +47,69 @@ def generate_into(root: Path, scratch: Path) -> None:
         raise BufError(result.stderr.decode(errors="replace").strip())
 
 
+@dataclass
+class Differences:
+    """What differs between a fresh generation and the working tree, as repo paths."""
+
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+
+def _differences(fresh_root: Path, root: Path) -> Differences:
+    found = Differences()
+    for folder in GENERATED_DIRS:
+        fresh, current = fresh_root / folder, root / folder
+        want, have = _files(fresh), _files(current)
+        found.missing += [f"{folder}/{f}" for f in sorted(want - have)]
+        found.extra += [f"{folder}/{f}" for f in sorted(have - want)]
+        found.stale += [
+            f"{folder}/{f}"
+            for f in sorted(want & have)
+            if not filecmp.cmp(fresh / f, current / f, shallow=False)
+        ]
+    return found
+
+
 def stale_files(root: Path) -> list[str]:
     """`path: reason` for every generated file that differs from a fresh generation."""
     with tempfile.TemporaryDirectory(prefix="generated-") as tmp:
         scratch = Path(tmp)
         generate_into(root, scratch)
-        problems: list[str] = []
-        for folder in GENERATED_DIRS:
-            fresh, current = scratch / folder, root / folder
-            want, have = _files(fresh), _files(current)
-            problems += [f"{folder}/{f}: missing (run `make generate`)" for f in want - have]
-            problems += [
-                f"{folder}/{f}: not generated from the contracts (delete it or run `make generate`)"
-                for f in have - want
-            ]
-            problems += [
-                f"{folder}/{f}: stale (run `make generate`)"
-                for f in want & have
-                if not filecmp.cmp(fresh / f, current / f, shallow=False)
-            ]
-        return sorted(problems)
+        found = _differences(scratch, root)
+    problems = [f"{f}: missing (run `make generate`)" for f in found.missing]
+    problems += [
+        f"{f}: not generated from the contracts (delete it or run `make generate`)"
+        for f in found.extra
+    ]
+    problems += [f"{f}: stale (run `make generate`)" for f in found.stale]
+    return sorted(problems)
+
+
+def generate(root: Path) -> Differences:
+    """Regenerate the derived files of `root` in place; return what was written or removed."""
+    with tempfile.TemporaryDirectory(prefix="generated-") as tmp:
+        scratch = Path(tmp)
+        generate_into(root, scratch)
+        found = _differences(scratch, root)
+        for name in found.missing + found.stale:
+            _replace(scratch / name, root / name)
+    for name in found.extra:
+        (root / name).unlink()
+        _remove_empty_parents(root / name, root)
+    return found
+
+
+def _replace(source: Path, target: Path) -> None:
+    """Put `source`'s content at `target` in one step: readers see the old or the new file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = target.with_name(f".{target.name}.generating")
+    shutil.copyfile(source, staged)
+    os.replace(staged, target)
+
+
+def _remove_empty_parents(path: Path, root: Path) -> None:
+    folder = path.parent
+    while folder != root and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

@@ -239,9 +239,13 @@ def test_a_refreshing_token_is_minted_again_before_it_expires() -> None:
     assert (first, still, renewed) == ("token-0", "token-0", "token-1")
 
 
-def test_the_breaker_opens_against_a_stopped_server_fails_fast_and_closes_once_it_is_back() -> None:
-    servicer = ScriptedUserService()
-    settings = settings_for(0, breaker_failure_threshold=3, breaker_reset_seconds=0.5)
+@contextmanager
+def opened_by_a_stopped_server(
+    servicer: ScriptedUserService, **overrides: Any
+) -> Iterator[tuple[ManagedChannel, int]]:
+    """A channel that got one answer, then three UNAVAILABLE once its server stopped: its
+    breaker is open. Yields the channel and the port the server had."""
+    settings = settings_for(0, breaker_failure_threshold=3, **overrides)
     with serving(servicer) as server:
         port = server.port
         managed = open_channel(
@@ -252,20 +256,35 @@ def test_the_breaker_opens_against_a_stopped_server_fails_fast_and_closes_once_i
         for _ in range(3):
             assert code_of(lambda: get_user(managed, "u-2")) is grpc.StatusCode.UNAVAILABLE
         assert state_of(managed) is BreakerState.OPEN
-
-        with serving(servicer, settings=GrpcSettings(port=port, max_workers=4)):
-            started = time.monotonic()
-            with pytest.raises(errors.Unavailable, match=r"UserService unavailable \(circuit"):
-                get_user(managed, "u-3")
-            assert time.monotonic() - started < 0.1
-            assert code_of(lambda: get_user(managed, "u-3")) is grpc.StatusCode.UNAVAILABLE
-            assert servicer.call_count == 1  # the server is back, but nothing reached it
-
-            time.sleep(0.5)
-            assert get_user(managed, "u-4").user.id == "u-4"
-            assert state_of(managed) is BreakerState.CLOSED
+        yield managed, port
     finally:
         managed.close()
+
+
+def test_an_open_breaker_refuses_at_once_and_sends_nothing_to_the_server_that_is_back() -> None:
+    servicer = ScriptedUserService()
+    with (
+        opened_by_a_stopped_server(servicer, breaker_reset_seconds=30) as (managed, port),
+        serving(servicer, settings=GrpcSettings(port=port, max_workers=4)),
+    ):
+        started = time.monotonic()
+        with pytest.raises(errors.Unavailable, match=r"UserService unavailable \(circuit"):
+            get_user(managed, "u-3")
+        assert time.monotonic() - started < 10  # not held until the 30 s reset
+        assert code_of(lambda: get_user(managed, "u-3")) is grpc.StatusCode.UNAVAILABLE
+        assert state_of(managed) is BreakerState.OPEN
+    assert [seen.method for seen in servicer.calls] == ["GetUser"]  # the one before the stop
+
+
+def test_an_open_breaker_closes_once_its_server_is_back_and_the_reset_is_over() -> None:
+    servicer = ScriptedUserService()
+    with (
+        opened_by_a_stopped_server(servicer, breaker_reset_seconds=0.5) as (managed, port),
+        serving(servicer, settings=GrpcSettings(port=port, max_workers=4)),
+    ):
+        time.sleep(0.5)
+        assert get_user(managed, "u-4").user.id == "u-4"
+        assert state_of(managed) is BreakerState.CLOSED
     assert [seen.method for seen in servicer.calls] == ["GetUser", "GetUser"]
 
 

@@ -19,7 +19,7 @@ NPM_TOOLS := platform/tools/npm
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(TOOLS)/bin:$(CURDIR)/$(NPM_TOOLS)/node_modules/.bin:$(PATH)
 
 .PHONY: help up dev install lock thirdparty generate check-generated format lint breaking \
-        style sec-scan audit test test-python bench bench-services bench-rest bench-auth cluster clean
+        style sec-scan audit check test test-python bench bench-services bench-rest bench-auth cluster clean
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -120,8 +120,16 @@ style: install ## Python lint and types: ruff, mypy (strict), import contracts
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# Tests run on every core (pytest-xdist), each test file on one worker, so that the e2e
+# stacks a module shares are started once.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
+
 test-python: thirdparty ## Run the test suite with coverage of platform/ and services/
-	$(VENV)/bin/pytest --cov --cov-report=term
+	$(VENV)/bin/pytest $(PYTEST_PARALLEL) --cov --cov-report=term
+
+check: lint style ## The fast tier (under a minute): formats, lints, types, unit and contract tests
+	$(VENV)/bin/pytest $(PYTEST_PARALLEL) -q -m "not slow" tests/unit tests/contracts
 
 sec-scan: install ## Security lint of the code: bandit over platform/ and services/
 	$(VENV)/bin/bandit -q -r platform services

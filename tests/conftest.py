@@ -13,8 +13,19 @@ import os
 from collections.abc import Generator
 
 import pytest
+import structlog
 
 from servicekit.testing.postgres import PostgresUnavailable
+
+
+@pytest.fixture(autouse=True)
+def _structlog_configuration_stays_with_its_test() -> Generator[None, None, None]:
+    """A test that configures logging (a server built in-process does) leaves the next
+    test the configuration it found: a level filter left behind would hide the debug lines
+    another test captures, whichever test a parallel worker happens to run first."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
 
 
 def in_ci() -> bool:

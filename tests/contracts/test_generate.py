@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.contracts.conftest import Sandbox
+
+pytestmark = pytest.mark.slow
 
 USER = "api/proto/acme/user/v1/user.proto"
 UNTOUCHED = "gen/python/acme/auth/v1/auth_service_pb2.py"

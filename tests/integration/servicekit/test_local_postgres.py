@@ -19,11 +19,6 @@ import pytest
 
 from servicekit.testing.postgres import LocalPostgres, main
 
-pytestmark = pytest.mark.skipif(
-    bool(os.environ.get("TEST_POSTGRES_URL")),
-    reason="PostgreSQL tier: TEST_POSTGRES_URL names the server, the project starts none",
-)
-
 
 @pytest.fixture
 def folder() -> Iterator[Path]:

@@ -43,8 +43,8 @@ if [[ ! -x $venv/bin/uv ]]; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$uv_pin"
 fi
 
-export VIRTUAL_ENV=$PWD/$venv
+target=(--python "$venv/bin/python")
 # Byte-compiled now, once: where PYTHONDONTWRITEBYTECODE is set (as on CI machines) every
 # interpreter would otherwise compile the libraries it imports again (1.5 s a start).
-"$venv/bin/uv" pip sync --quiet --compile-bytecode requirements.lock
-"$venv/bin/uv" pip install --quiet --no-deps -e .
+"$venv/bin/uv" pip sync "${target[@]}" --quiet --compile-bytecode requirements.lock
+"$venv/bin/uv" pip install "${target[@]}" --quiet --no-deps -e .

@@ -18,11 +18,21 @@ import structlog
 from servicekit.testing.postgres import PostgresUnavailable
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _structlog_configuration_stays_with_its_module() -> Generator[None, None, None]:
+    """A module that configures logging (a service command run in-process does, from a
+    module-wide fixture too) leaves the next module the configuration it found: a level
+    filter left behind would hide the debug lines another module captures, whichever
+    module a parallel worker happens to run next. Set up before the module's other
+    fixtures, so torn down after them."""
+    saved = structlog.get_config()
+    yield
+    structlog.configure(**saved)
+
+
 @pytest.fixture(autouse=True)
 def _structlog_configuration_stays_with_its_test() -> Generator[None, None, None]:
-    """A test that configures logging (a server built in-process does) leaves the next
-    test the configuration it found: a level filter left behind would hide the debug lines
-    another test captures, whichever test a parallel worker happens to run first."""
+    """The same between the tests of a module."""
     saved = structlog.get_config()
     yield
     structlog.configure(**saved)

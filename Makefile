@@ -85,6 +85,32 @@ $(TOOLS)/maven.installed: platform/tools/maven/pom.xml
 	chmod +x $(TOOLS)/bin/protoc $(TOOLS)/bin/protoc-gen-grpc-java
 	@touch $@
 
+# --- Generated clients: the dependencies of gen/go, gen/ts and gen/java -------------------
+# `make generate` writes their generated code; these steps fetch, once, what that code needs
+# (each re-run only when its pin files change), so that `make test` compiles every tree offline:
+# `go build` + `go vet`, `tsc --noEmit`, `mvn -o compile` (tests/contracts/test_generated_clients.py).
+GEN_CLIENT_DEPS := $(TOOLS)/gen-go.installed $(TOOLS)/gen-ts.installed $(TOOLS)/gen-java.installed
+installed: $(GEN_CLIENT_DEPS)
+
+# Go: the modules of gen/go/go.mod and go.sum, into Go's module cache.
+$(TOOLS)/gen-go.installed: gen/go/go.mod gen/go/go.sum
+	@mkdir -p $(TOOLS)
+	cd gen/go && go mod download
+	@touch $@
+
+# npm: gen/ts/node_modules, exactly as gen/ts/package-lock.json says.
+$(TOOLS)/gen-ts.installed: gen/ts/package.json gen/ts/package-lock.json
+	@mkdir -p $(TOOLS)
+	npm ci --prefix gen/ts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Maven: gen/java/pom.xml's dependencies and build plugins, into the local repository.
+$(TOOLS)/gen-java.installed: gen/java/pom.xml
+	@mkdir -p $(TOOLS)
+	mvn -q -B -f gen/java/pom.xml dependency:go-offline
+	@touch $@
+# --- end of generated clients ---------------------------------------------------------------
+
 # uv keeps the versions already in the lock unless pyproject.toml asks for others.
 UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --python-version 3.11 --custom-compile-command "make lock"
 
@@ -95,7 +121,7 @@ lock: install ## Re-resolve requirements.lock (dev tools too) and requirements-r
 thirdparty: install ## Materialise third-party protos (google/api, buf/validate) into .thirdparty/
 	@$(PYTHON) -m contractkit.cli thirdparty
 
-generate: thirdparty ## Regenerate gen/python and api/openapi from the contracts (writes only what changed)
+generate: thirdparty ## Regenerate gen/ (Python, Go, TypeScript, Java) and api/openapi (writes only what changed)
 	@$(PYTHON) -m contractkit.cli generate
 
 check-generated: thirdparty ## Fail naming each generated file that is stale

@@ -2,9 +2,10 @@
 
 Two reports, one per face: `buf breaking` (FILE rules) for the protobuf contracts and
 the OpenAPI breaking check: the base's committed `api/openapi` against the REST face
-generated afresh from the working contracts (so a contract edited without `make
-generate` is still judged by what it will generate). The base tree is exported from git
-into a scratch folder: the check needs only the base commit (a shallow clone fetches it).
+generated afresh from the working contracts by buf.gen.yaml's OpenAPI plugin (so a contract
+edited without `make generate` is still judged by what it will generate). The base tree is
+exported from git into a scratch folder: the check needs only the base commit (a shallow
+clone fetches it).
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def check_breaking(root: Path, branch: str) -> BreakingReport:
         if "buf.yaml" in present and (base / "api/proto").is_dir():
             materialise(base / THIRDPARTY)
             report.proto = _buf_breaking(root, base)
-        generate_into(root, head)
+        # The REST face only: the other languages' plugins would triple the time.
+        generate_into(root, head, only=[OPENAPI.as_posix()])
         report.openapi = diff_trees(load_openapi_tree(base), load_openapi_tree(head))
     return report
 

@@ -7,22 +7,47 @@ file by file with the working tree. `check-generated` names each stale, missing 
 writing only the files whose content changed (each replaced at once, never half-written),
 so that a running stack, a file watcher or a parallel test never sees a generated folder
 emptied and refilled, and an unchanged file keeps its modification time.
+
+Every language is generated from the same inputs, third-party protos included; only the
+folders of :data:`GENERATED_DIRS` are kept. A language's output for google.api, google.rpc
+or buf.validate is dropped where its ecosystem publishes a package for them, and the
+hand-written module files beside the generated code (gen/go/go.mod, gen/ts/package.json,
+gen/java/pom.xml, ...) are never compared nor touched.
 """
 
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 from contractkit.buf import BufError, run_buf
 
 __all__ = ["GENERATED_DIRS", "Differences", "generate", "generate_into", "stale_files"]
 
-GENERATED_DIRS = ("gen/python", "api/openapi")
+GENERATED_DIRS = (
+    # Python: google.api and google.rpc come from googleapis-common-protos; buf.validate has
+    # no package for the standard protobuf runtime.
+    "gen/python/acme",
+    "gen/python/buf",
+    # Go (module gen/go/go.mod): google.* from genproto, buf.validate from buf.build/gen/go.
+    "gen/go/acme",
+    # TypeScript (package gen/ts/package.json): buf.validate from @bufbuild/protovalidate; no
+    # package has google.api or google.rpc for protobuf-es v2.
+    "gen/ts/src/acme",
+    "gen/ts/src/google",
+    # Java (module gen/java/pom.xml): google.* from proto-google-common-protos, buf.validate
+    # from build.buf:protovalidate.
+    "gen/java/src/main/java/com/acme",
+    "api/openapi",
+)
 
 
 def _files(folder: Path) -> set[str]:
@@ -35,16 +60,29 @@ def _files(folder: Path) -> set[str]:
     }
 
 
-def generate_into(root: Path, scratch: Path) -> None:
+def generate_into(root: Path, scratch: Path, only: Sequence[str] | None = None) -> None:
     """Generates the contracts of `root` into `scratch` (same layout), leaving `root`
-    as it is."""
-    for name in ("buf.yaml", "buf.gen.yaml"):
-        shutil.copy2(root / name, scratch / name)
+    as it is. `only` (output folders, e.g. ``["api/openapi"]``) runs just the plugins of
+    buf.gen.yaml that write there, with their options as buf.gen.yaml states them."""
+    shutil.copy2(root / "buf.yaml", scratch / "buf.yaml")
+    template = (root / "buf.gen.yaml").read_text(encoding="utf-8")
+    if only is not None:
+        template = _template_for(template, only)
+    (scratch / "buf.gen.yaml").write_text(template, encoding="utf-8")
     for name in ("api/proto", ".thirdparty/proto"):
         shutil.copytree(root / name, scratch / name)
     result = run_buf("generate", cwd=scratch)
     if result.returncode != 0:
         raise BufError(result.stderr.decode(errors="replace").strip())
+
+
+def _template_for(template: str, only: Sequence[str]) -> str:
+    """`template` (buf.gen.yaml) with only the plugins whose `out` is one of `only`."""
+    config = yaml.safe_load(template)
+    config["plugins"] = [p for p in config["plugins"] if p["out"] in only]
+    if not config["plugins"]:
+        raise BufError(f"buf.gen.yaml has no plugin writing to {', '.join(only)}")
+    return json.dumps(config)
 
 
 @dataclass

@@ -14,6 +14,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 # What a contract change touches: the contracts, their configuration, what they generate.
 COPIED = ("buf.yaml", "buf.gen.yaml", "api", "gen")
+# What is built or installed inside gen/ (bytecode, gen/ts's packages, gen/java's classes):
+# never part of a contract change, and large.
+NOT_COPIED = shutil.ignore_patterns("__pycache__", "node_modules", "target")
 
 
 @dataclass
@@ -57,7 +60,7 @@ def sandbox(tmp_path: Path) -> Sandbox:
     for name in COPIED:
         source = REPO / name
         if source.is_dir():
-            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(source, root / name, ignore=NOT_COPIED)
         else:
             shutil.copy2(source, root / name)
     box = Sandbox(root)

@@ -23,6 +23,7 @@ from google.protobuf import descriptor_pb2
 from google.protobuf.compiler import plugin_pb2
 from openapi_spec_validator import validate
 
+from contractkit.buf import plugin_path
 from contractkit.descriptors import Options, iter_methods
 from contractkit.openapi_lint import lint_document
 from contractkit.openapigen import parse_settings
@@ -341,7 +342,8 @@ def test_the_repository_generation_writes_the_document_of_the_contracts(
         shutil.copy2(REPO / name, tmp_path / name)
     shutil.copytree(REPO / "api" / "proto", tmp_path / "api" / "proto")
     shutil.copytree(thirdparty, tmp_path / ".thirdparty" / "proto")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    # Every plugin of buf.gen.yaml (the other languages' too) by name, as `make` finds them.
+    env = {**os.environ, "PATH": plugin_path()}
     result = subprocess.run(
         [buf_binary(), "generate"],
         cwd=tmp_path,

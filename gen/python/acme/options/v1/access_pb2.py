@@ -25,13 +25,14 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61\x63me/options/v1/access.proto\x12\x0f\x61\x63me.options.v1\x1a google/protobuf/descriptor.proto\"\x9f\x01\n\x0c\x41\x63\x63\x65ssPolicy\x12\x16\n\x06public\x18\x01 \x01(\x08R\x06public\x12$\n\rauthenticated\x18\x02 \x01(\x08R\rauthenticated\x12\x14\n\x05roles\x18\x03 \x03(\tR\x05roles\x12\x1f\n\x0bowner_field\x18\x04 \x01(\tR\nownerField\x12\x1a\n\x08services\x18\x05 \x03(\tR\x08services\"|\n\x0c\x46ieldDefault\x12\x1d\n\tint_value\x18\x01 \x01(\x03H\x00R\x08intValue\x12#\n\x0cstring_value\x18\x02 \x01(\tH\x00R\x0bstringValue\x12\x1f\n\nbool_value\x18\x03 \x01(\x08H\x00R\tboolValueB\x07\n\x05value:W\n\x06\x61\x63\x63\x65ss\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\x0b\x32\x1d.acme.options.v1.AccessPolicyR\x06\x61\x63\x63\x65ss:c\n\rfield_default\x12\x1d.google.protobuf.FieldOptions\x18\xba\x8e\x03 \x01(\x0b\x32\x1d.acme.options.v1.FieldDefaultR\x0c\x66ieldDefaultb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61\x63me/options/v1/access.proto\x12\x0f\x61\x63me.options.v1\x1a google/protobuf/descriptor.proto\"\x9f\x01\n\x0c\x41\x63\x63\x65ssPolicy\x12\x16\n\x06public\x18\x01 \x01(\x08R\x06public\x12$\n\rauthenticated\x18\x02 \x01(\x08R\rauthenticated\x12\x14\n\x05roles\x18\x03 \x03(\tR\x05roles\x12\x1f\n\x0bowner_field\x18\x04 \x01(\tR\nownerField\x12\x1a\n\x08services\x18\x05 \x03(\tR\x08services\"|\n\x0c\x46ieldDefault\x12\x1d\n\tint_value\x18\x01 \x01(\x03H\x00R\x08intValue\x12#\n\x0cstring_value\x18\x02 \x01(\tH\x00R\x0bstringValue\x12\x1f\n\nbool_value\x18\x03 \x01(\x08H\x00R\tboolValueB\x07\n\x05value:W\n\x06\x61\x63\x63\x65ss\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\x0b\x32\x1d.acme.options.v1.AccessPolicyR\x06\x61\x63\x63\x65ss:c\n\rfield_default\x12\x1d.google.protobuf.FieldOptions\x18\xba\x8e\x03 \x01(\x0b\x32\x1d.acme.options.v1.FieldDefaultR\x0c\x66ieldDefaultB\xbb\x01\n\x13\x63om.acme.options.v1B\x0b\x41\x63\x63\x65ssProtoP\x01Z9github.com/acme/platform/gen/go/acme/options/v1;optionsv1\xa2\x02\x03\x41OX\xaa\x02\x0f\x41\x63me.Options.V1\xca\x02\x0f\x41\x63me\\Options\\V1\xe2\x02\x1b\x41\x63me\\Options\\V1\\GPBMetadata\xea\x02\x11\x41\x63me::Options::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'acme.options.v1.access_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\023com.acme.options.v1B\013AccessProtoP\001Z9github.com/acme/platform/gen/go/acme/options/v1;optionsv1\242\002\003AOX\252\002\017Acme.Options.V1\312\002\017Acme\\Options\\V1\342\002\033Acme\\Options\\V1\\GPBMetadata\352\002\021Acme::Options::V1'
   _globals['_ACCESSPOLICY']._serialized_start=84
   _globals['_ACCESSPOLICY']._serialized_end=243
   _globals['_FIELDDEFAULT']._serialized_start=245

@@ -132,6 +132,17 @@ format: thirdparty ## Format the contracts and the Python code in place
 	$(VENV)/bin/ruff format platform services tests bench
 	$(VENV)/bin/ruff check --fix-only --quiet platform services tests bench
 
+# The next migration of a service from what its models add (alembic autogenerate, compared
+# with a throw-away SQLite database migrated to head: no server), numbered in order and
+# formatted: services/<name>/migrations/0002_add_locale.py.
+.PHONY: migration
+migration: install ## New migration from the models: make migration SERVICE=user MSG="add locale"
+	@test -n "$(SERVICE)" && test -n "$${MSG:-}" || { \
+	  echo 'usage: make migration SERVICE=<name> MSG="what it changes"' >&2; exit 2; }
+	$(PYTHON) -m services.$(SERVICE) revision --autogenerate -m "$$MSG"
+	$(VENV)/bin/ruff check --fix-only --quiet services/$(SERVICE)/migrations
+	$(VENV)/bin/ruff format --quiet services/$(SERVICE)/migrations
+
 lint: thirdparty ## Contract lint: buf format, buf lint, access policies, OpenAPI lint
 	buf format -d --exit-code api/proto
 	buf lint

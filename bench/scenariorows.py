@@ -31,8 +31,7 @@ SINGLES = (
     ("validation alone", "validation", BARE),
 )
 USER_NAMES = (
-    "services.user.app:serve",
-    "services.user.app:migrate",
+    "services.user.definition:SERVICE",
     "services.user.app:_user_service",
     "services.user.handlers:UserServiceHandlers",
     "servicekit.testing.databases:temporary_database",

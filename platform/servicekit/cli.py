@@ -1,23 +1,52 @@
-"""What every service's command line shares: ``--env-file``, then one command.
+"""Every service's command line: ``python -m services.<name> [--env-file FILE] COMMAND ...``.
 
-``python -m services.<name> [--env-file FILE] COMMAND ...``: the settings are loaded once,
-before the command runs; invalid settings are reported by key and end the process with
-exit code 2, before anything starts.
+``main(SERVICE)`` runs a ``ServiceDefinition`` (``servicekit.definition``)::
+
+    serve [--workers N]                  serve gRPC until SIGTERM or SIGINT (0 after a clean drain)
+    probe [--wait SECONDS]               0 once the running server answers ready, else 1
+    migrate [--revision REV] [--down]    apply the migrations (up to head, or down to REV)
+    revision -m MSG [--autogenerate]     write the next migration (0002_add_locale.py)
+    <the service's own commands>         create-admin, rotate-keys, ...
+
+The settings are loaded once, before the command runs; invalid settings are reported by
+key and end the process with exit code 2, before anything starts. ``command_line`` and
+``settings_or_report`` are the parts a service with another kind of server shares.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import structlog
+from alembic.util import CommandError
 
 from servicekit.config import ConfigError
+from servicekit.db import migrate, new_revision
+from servicekit.definition import STANDARD_COMMANDS, ServiceDefinition, ServiceSettings
+from servicekit.grpc.standard import serve_service
+from servicekit.logging import configure_logging
+from servicekit.probe import add_probe_command, probe_grpc_service
 
-__all__ = ["command_line", "settings_or_report"]
+__all__ = ["command_line", "main", "settings_or_report"]
 
 S = TypeVar("S")
+Run = Callable[[ServiceDefinition[Any], Any, argparse.Namespace], int]
+
+
+def main(service: ServiceDefinition[Any], argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv``, load the settings, run the command; its exit code."""
+    args = _parser(service).parse_args(argv)
+    settings = settings_or_report(service.name, service.settings, args.env_file)
+    if settings is None:
+        return 2
+    standard = _STANDARD.get(args.command)
+    if standard is not None:
+        return standard(service, settings, args)
+    return service.command(args.command).run(settings, args)
 
 
 def command_line(
@@ -36,3 +65,85 @@ def settings_or_report(service: str, load: Callable[..., S], env_file: Path | No
     except ConfigError as exc:
         print(f"{service}: invalid settings\n{exc}", file=sys.stderr)
         return None
+
+
+def _parser(service: ServiceDefinition[Any]) -> argparse.ArgumentParser:
+    names = " | ".join([*STANDARD_COMMANDS, *(command.name for command in service.commands)])
+    parser, commands = command_line(
+        prog=f"python -m {service.module}",
+        env_prefix=service.env_prefix,
+        description=f"``python -m {service.module} {names}``.",
+    )
+    serve = commands.add_parser("serve", help="serve gRPC until SIGTERM or SIGINT")
+    serve.add_argument(
+        "--workers", type=int, default=None, help="processes sharing the port (SO_REUSEPORT)"
+    )
+    add_probe_command(commands)
+    migrate_ = commands.add_parser("migrate", help="apply the database migrations")
+    migrate_.add_argument("--revision", default=None, help="target revision (default: head)")
+    migrate_.add_argument("--down", action="store_true", help="downgrade to --revision instead")
+    revision = commands.add_parser(
+        "revision",
+        help="write the next migration (0002_add_locale.py), compared with a throw-away "
+        "database migrated to head",
+    )
+    revision.add_argument("-m", "--message", required=True, help="what the migration does")
+    revision.add_argument(
+        "--autogenerate", action="store_true", help="write what the models add to the schema"
+    )
+    for command in service.commands:
+        command.arguments(commands.add_parser(command.name, help=command.help))
+    return parser
+
+
+def _serve(
+    service: ServiceDefinition[Any], settings: ServiceSettings, args: argparse.Namespace
+) -> int:
+    return serve_service(
+        service.create_server,
+        settings,
+        service=service.name,
+        grpc=settings.grpc,
+        logging=settings.logging,
+        workers=args.workers,
+    )
+
+
+def _probe(
+    service: ServiceDefinition[Any], settings: ServiceSettings, args: argparse.Namespace
+) -> int:
+    return probe_grpc_service(service.name, settings.grpc, settings.metrics, wait=args.wait)
+
+
+def _migrate(
+    service: ServiceDefinition[Any], settings: ServiceSettings, args: argparse.Namespace
+) -> int:
+    configure_logging(settings.logging, service=service.name)
+    reached = migrate(
+        settings.database.url, service.migrations, target=args.revision, down=args.down
+    )
+    structlog.get_logger(service.module).info("migrated", revision=reached)
+    return 0
+
+
+def _revision(
+    service: ServiceDefinition[Any], settings: ServiceSettings, args: argparse.Namespace
+) -> int:
+    configure_logging(settings.logging, service=service.name)
+    try:
+        written = new_revision(
+            service.migrations, service.metadata, args.message, autogenerate=args.autogenerate
+        )
+    except CommandError as exc:  # several heads, a broken revision: say it in one line
+        print(f"{service.name}: no revision written: {exc}", file=sys.stderr)
+        return 1
+    structlog.get_logger(service.module).info("revision written", path=str(written))
+    return 0
+
+
+_STANDARD: dict[str, Run] = {
+    "serve": _serve,
+    "probe": _probe,
+    "migrate": _migrate,
+    "revision": _revision,
+}

@@ -6,4 +6,6 @@ use cases, one transaction each, with ``key_management`` for the signing keys' a
 and ``tokens`` (signing) <- ``repository`` (storage: ``sessions``, ``signing_keys``,
 ``login_attempts``). ``ports`` names what the service needs from outside: the user
 directory that checks passwords (the User Service, called as the service ``auth``).
+``app`` wires it all; ``definition`` declares the service to servicekit, whose command
+line ``python -m services.auth`` runs.
 """

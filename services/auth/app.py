@@ -1,6 +1,7 @@
 """The one wiring function of the Auth Service: settings in, a ready gRPC server out.
 
-Nothing is built at import time. The service signs with keys from its own database,
+Nothing is built at import time; servicekit runs it (``definition``), and ``rotate_keys``
+is the service's own command. The service signs with keys from its own database,
 verifies incoming tokens against those same keys, and calls the User Service as itself
 (a service token, or its client certificate under mTLS).
 """
@@ -19,19 +20,17 @@ from servicekit.auth import JwksSource, TokenVerifier
 from servicekit.auth.jwks import write_jwks_file
 from servicekit.clients import RefreshingToken, open_channel
 from servicekit.db import Database
-from servicekit.db import migrate as migrate_database
 from servicekit.grpc import (
     GrpcServer,
     Registration,
     build_server,
 )
-from servicekit.grpc.standard import ServiceRuntime, serve_service
+from servicekit.grpc.standard import ServiceRuntime
 from servicekit.logging import configure_logging
 from services.auth.domain import LoginThrottle, SessionLifetimes
 from services.auth.handlers import AuthServiceHandlers
 from services.auth.key_management import stored_signing_keys
 from services.auth.keys import KeyEncryption, KeyRotation, SigningKeys
-from services.auth.models import MIGRATIONS_DIR
 from services.auth.ports import UserDirectory, VerifiedUser
 from services.auth.service import AuthService
 from services.auth.settings import AuthSettings
@@ -39,7 +38,7 @@ from services.auth.tokens import TokenIssuer
 from services.auth.unit_of_work import SqlAlchemyAuthUnitOfWork
 from services.auth.users import GrpcUserDirectory
 
-__all__ = ["SERVICE_NAME", "create_server", "migrate", "rotate_keys", "serve"]
+__all__ = ["SERVICE_NAME", "create_server", "rotate_keys"]
 
 SERVICE_NAME = "auth"
 _AUTH_SERVICE = auth_service_pb2.DESCRIPTOR.services_by_name["AuthService"]
@@ -98,25 +97,6 @@ def create_server(
         worker=worker_index,
     )
     return server
-
-
-def serve(settings: AuthSettings, *, workers: int | None = None) -> int:
-    """Serve until SIGTERM or SIGINT; exit code 0 after a clean drain."""
-    return serve_service(
-        create_server,
-        settings,
-        service=SERVICE_NAME,
-        grpc=settings.grpc,
-        logging=settings.logging,
-        workers=workers,
-    )
-
-
-def migrate(settings: AuthSettings, *, revision: str | None = None, down: bool = False) -> None:
-    """Apply the migrations up to ``revision`` (head), or down to it."""
-    configure_logging(settings.logging, service=SERVICE_NAME)
-    reached = migrate_database(settings.database.url, MIGRATIONS_DIR, target=revision, down=down)
-    _log.info("migrated", revision=reached)
 
 
 def rotate_keys(settings: AuthSettings) -> str:

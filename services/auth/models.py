@@ -40,7 +40,7 @@ __all__ = [
 
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-"""The alembic scripts that build this schema: ``servicekit.db.upgrade(url, MIGRATIONS_DIR)``."""
+"""The alembic revisions that build this schema: ``servicekit.db.upgrade(url, MIGRATIONS_DIR)``."""
 
 
 class Base(DeclarativeBase):

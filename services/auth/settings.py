@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
 from servicekit.clients import ClientSettings
-from servicekit.config import Environment, Secret, insecure_default, load_settings
+from servicekit.config import Environment, Secret, SettingsLoader, insecure_default
 from servicekit.db import DatabaseSettings
 from servicekit.grpc import GrpcSettings
 from servicekit.logging import LoggingSettings
@@ -71,12 +69,6 @@ class AuthSettings:
     logging: LoggingSettings = field(default_factory=LoggingSettings)
 
 
-def load(env: Mapping[str, str] | None = None, env_file: Path | None = None) -> AuthSettings:
-    """Settings from ``settings.toml``, an optional env file and ``AUTH_*`` variables."""
-    return load_settings(
-        AuthSettings,
-        service_dir=SERVICE_DIR,
-        prefix=ENV_PREFIX,
-        env=os.environ if env is None else env,
-        env_file=env_file,
-    )
+load = SettingsLoader(AuthSettings, service_dir=SERVICE_DIR, prefix=ENV_PREFIX)
+"""``load(env=None, env_file=None)``: ``settings.toml``, an optional env file, then
+``AUTH_*`` variables (of ``os.environ`` unless ``env`` is given)."""

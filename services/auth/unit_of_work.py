@@ -1,4 +1,4 @@
-"""Units of work of the Auth Service: one transaction over the four repositories.
+"""The Auth Service's unit of work: one transaction over the four repositories.
 
 A use case opens one (``with uow:``), works through its repositories and calls
 ``commit()``; leaving the block without committing rolls back. The service takes a
@@ -7,18 +7,11 @@ factory, because a unit of work holds one session and calls run on many threads.
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Protocol
 
 from sqlalchemy.orm import Session as OrmSession
 
-from servicekit.db import SqlAlchemyUnitOfWork
-from services.auth.fakes import (
-    FakeLoginAttemptRepository,
-    FakeRefreshTokenRepository,
-    FakeSessionRepository,
-    FakeSigningKeyRepository,
-)
+from servicekit.db import SqlAlchemyUnitOfWork, UnitOfWork
 from services.auth.repository.login_attempts import (
     LoginAttemptRepository,
     SqlAlchemyLoginAttemptRepository,
@@ -34,11 +27,11 @@ from services.auth.repository.signing_keys import (
     SqlAlchemySigningKeyRepository,
 )
 
-__all__ = ["AuthUnitOfWork", "FakeAuthUnitOfWork", "SqlAlchemyAuthUnitOfWork"]
+__all__ = ["AuthUnitOfWork", "SqlAlchemyAuthUnitOfWork"]
 
 
-class AuthUnitOfWork(Protocol):
-    """What the use cases need of a unit of work."""
+class AuthUnitOfWork(UnitOfWork, Protocol):
+    """What the use cases need of a unit of work: servicekit's, with the four repositories."""
 
     @property
     def sessions(self) -> SessionRepository: ...
@@ -51,19 +44,6 @@ class AuthUnitOfWork(Protocol):
 
     @property
     def login_attempts(self) -> LoginAttemptRepository: ...
-
-    def __enter__(self) -> Self: ...
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> bool | None: ...
-
-    def commit(self) -> None: ...
-
-    def rollback(self) -> None: ...
 
 
 class SqlAlchemyAuthUnitOfWork(SqlAlchemyUnitOfWork):
@@ -79,53 +59,3 @@ class SqlAlchemyAuthUnitOfWork(SqlAlchemyUnitOfWork):
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(session)
         self.signing_keys = SqlAlchemySigningKeyRepository(session)
         self.login_attempts = SqlAlchemyLoginAttemptRepository(session)
-
-
-class FakeAuthUnitOfWork:
-    """A transaction over the fake repositories: rollback restores the snapshot taken on
-    entry, so tests see exactly what a failed use case left behind."""
-
-    def __init__(self) -> None:
-        self.refresh_tokens = FakeRefreshTokenRepository()
-        self.sessions = FakeSessionRepository(self.refresh_tokens)
-        self.signing_keys = FakeSigningKeyRepository()
-        self.login_attempts = FakeLoginAttemptRepository()
-        self.commits = 0
-        self._snapshot: tuple[dict[str, Any], ...] | None = None
-
-    def __enter__(self) -> Self:
-        self._snapshot = self._rows()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.rollback()
-        self._snapshot = None
-
-    def commit(self) -> None:
-        self.commits += 1
-        self._snapshot = self._rows()
-
-    def rollback(self) -> None:
-        if self._snapshot is None:
-            return
-        sessions, tokens, keys, attempts = (dict(rows) for rows in self._snapshot)
-        self.sessions.rows = sessions
-        self.refresh_tokens.rows = tokens
-        self.signing_keys.rows = keys
-        self.login_attempts.rows = attempts
-
-    def _rows(self) -> tuple[dict[str, Any], ...]:
-        return tuple(
-            dict(repository.rows)
-            for repository in (
-                self.sessions,
-                self.refresh_tokens,
-                self.signing_keys,
-                self.login_attempts,
-            )
-        )

@@ -1,7 +1,9 @@
 """The one wiring function of the User Service: settings in, a ready gRPC server out.
 
-Nothing is built at import time. ``serve`` runs one process, or ``workers`` processes that
-share the port (each builds its own server, pools and metrics endpoint after it starts).
+Nothing is built at import time. servicekit runs it (``definition``): ``serve`` calls
+``create_server`` in one process, or in ``workers`` processes that share the port (each
+builds its own server, pools and metrics endpoint after it starts). ``create_admin`` is the
+service's own command.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import structlog
 from acme.user.v1 import user_service_pb2, user_service_pb2_grpc
 from servicekit.auth import TokenVerifier
 from servicekit.db import Database
-from servicekit.db import migrate as migrate_database
 from servicekit.errors import InvalidArgument
 from servicekit.grpc import (
     GrpcServer,
@@ -20,16 +21,16 @@ from servicekit.grpc import (
     build_server,
 )
 from servicekit.grpc.interceptors.validation import validate_request
-from servicekit.grpc.standard import ServiceRuntime, serve_service
+from servicekit.grpc.standard import ServiceRuntime
 from servicekit.logging import configure_logging
-from services.user.handlers import UserServiceHandlers, contract_page_limits
-from services.user.models import MIGRATIONS_DIR
+from services.user.contract import contract_page_limits, contract_update_mask
+from services.user.handlers import UserServiceHandlers
 from services.user.passwords import Passwords
 from services.user.service import UserService
 from services.user.settings import UserSettings
 from services.user.unit_of_work import SqlAlchemyUserUnitOfWork
 
-__all__ = ["SERVICE_NAME", "create_admin", "create_server", "migrate", "serve"]
+__all__ = ["SERVICE_NAME", "create_admin", "create_server"]
 
 SERVICE_NAME = "user"
 _USER_SERVICE = user_service_pb2.DESCRIPTOR.services_by_name["UserService"]
@@ -71,25 +72,6 @@ def create_server(
     return server
 
 
-def serve(settings: UserSettings, *, workers: int | None = None) -> int:
-    """Serve until SIGTERM or SIGINT; exit code 0 after a clean drain."""
-    return serve_service(
-        create_server,
-        settings,
-        service=SERVICE_NAME,
-        grpc=settings.grpc,
-        logging=settings.logging,
-        workers=workers,
-    )
-
-
-def migrate(settings: UserSettings, *, revision: str | None = None, down: bool = False) -> None:
-    """Apply the migrations up to ``revision`` (head), or down to it."""
-    configure_logging(settings.logging, service=SERVICE_NAME)
-    reached = migrate_database(settings.database.url, MIGRATIONS_DIR, target=revision, down=down)
-    _log.info("migrated", revision=reached)
-
-
 def create_admin(settings: UserSettings, *, email: str, display_name: str, password: str) -> int:
     """Create the first admin, or promote an existing user; the contract's rules apply."""
     configure_logging(settings.logging, service=SERVICE_NAME)
@@ -118,4 +100,5 @@ def _user_service(settings: UserSettings, database: Database) -> UserService:
         unit_of_work=lambda: SqlAlchemyUserUnitOfWork(database),
         passwords=Passwords.from_settings(settings.passwords),
         page_limits=contract_page_limits(),
+        update_mask=contract_update_mask(),
     )

@@ -25,8 +25,6 @@ from servicekit.errors import (
 )
 
 __all__ = [
-    "IMMUTABLE_PATHS",
-    "MUTABLE_PATHS",
     "Actor",
     "EmailTaken",
     "ImmutableField",
@@ -35,20 +33,14 @@ __all__ = [
     "RoleChangeForbidden",
     "StaleEtag",
     "UnknownField",
+    "UpdateMask",
     "User",
     "UserChanges",
     "UserNotFound",
     "email_key",
     "required_value",
     "storable_text",
-    "update_paths",
 ]
-
-MUTABLE_PATHS = frozenset({"display_name", "email", "roles"})
-"""Update-mask paths a caller may name."""
-
-IMMUTABLE_PATHS = frozenset({"id", "create_time", "update_time", "etag"})
-"""Fields of the resource that exist but only the server sets."""
 
 
 class Role(enum.Enum):
@@ -137,17 +129,32 @@ class User:
         )
 
 
-def update_paths(paths: Iterable[str]) -> frozenset[str]:
-    """The update mask as a set, or the error naming the first path nobody may change."""
-    chosen = list(paths)
-    for path in chosen:
-        if path in IMMUTABLE_PATHS:
-            raise ImmutableField(path)
-        if path not in MUTABLE_PATHS:
-            raise UnknownField(path)
-    if not chosen:
-        raise InvalidArgument.for_field("update_mask", "required", "name at least one field")
-    return frozenset(chosen)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UpdateMask:
+    """Which update-mask paths a caller may name, as the contract states them (the wiring
+    reads them from it): ``paths`` that may change, among all the ``fields`` of a user (the
+    others only the server sets), and whether a mask must name at least one (``required``).
+    """
+
+    paths: frozenset[str]
+    fields: frozenset[str]
+    required: bool
+
+    def __post_init__(self) -> None:
+        if not self.paths or not self.paths <= self.fields:
+            raise ValueError(f"update-mask paths must be some of the fields, not {self}")
+
+    def chosen(self, paths: Iterable[str]) -> frozenset[str]:
+        """The mask as a set, or the error naming the first path nobody may change."""
+        chosen = list(paths)
+        for path in chosen:
+            if path in self.fields and path not in self.paths:
+                raise ImmutableField(path)
+            if path not in self.paths:
+                raise UnknownField(path, allowed=self.paths)
+        if self.required and not chosen:
+            raise InvalidArgument.for_field("update_mask", "required", "name at least one field")
+        return frozenset(chosen)
 
 
 def required_value(path: str, value: str) -> None:
@@ -202,8 +209,10 @@ class RoleChangeForbidden(PermissionDenied):
 class UnknownField(InvalidArgument):
     """An update-mask path that names no field of a user."""
 
-    def __init__(self, path: str) -> None:
-        message = f"unknown field {path!r}; use display_name, email or roles"
+    def __init__(self, path: str, *, allowed: Iterable[str]) -> None:
+        *others, last = sorted(allowed)
+        choices = f"{', '.join(others)} or {last}" if others else last
+        message = f"unknown field {path!r}; use {choices}"
         super().__init__(f"update_mask: {message}", _mask_violation("unknown_path", message))
 
 

@@ -12,17 +12,14 @@ from typing import Any
 
 from acme.user.v1 import user_pb2, user_service_pb2, user_service_pb2_grpc
 from servicekit.auth.principal import Principal
-from servicekit.contract import field_default, int_bounds
 from servicekit.errors import InvalidArgument
 from servicekit.grpc.context import current_principal
 from services.user.domain import Actor, Role, User, UserChanges
-from services.user.pagination import PageLimits
 from services.user.service import UserService
 
 __all__ = [
     "UserServiceHandlers",
     "actor_from",
-    "contract_page_limits",
     "roles_from_proto",
     "user_to_proto",
 ]
@@ -95,16 +92,6 @@ class UserServiceHandlers(user_service_pb2_grpc.UserServiceServicer):
     ) -> user_service_pb2.VerifyCredentialsResponse:
         user = self._service.verify_credentials(email=request.email, password=request.password)
         return user_service_pb2.VerifyCredentialsResponse(user=user_to_proto(user))
-
-
-def contract_page_limits() -> PageLimits:
-    """``ListUsers``' page size default and maximum, as the contract states them."""
-    descriptor = user_service_pb2.ListUsersRequest.DESCRIPTOR
-    default = field_default(descriptor, "page_size")
-    _, maximum = int_bounds(descriptor, "page_size")
-    if not isinstance(default, int) or maximum is None:
-        raise TypeError("ListUsersRequest.page_size lacks its default or maximum in the contract")
-    return PageLimits(default=default, maximum=maximum)
 
 
 def actor_from(principal: Principal | None) -> Actor:

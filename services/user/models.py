@@ -30,7 +30,7 @@ __all__ = [
 
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-"""The alembic scripts that build this schema: ``servicekit.db.upgrade(url, MIGRATIONS_DIR)``."""
+"""The alembic revisions that build this schema: ``servicekit.db.upgrade(url, MIGRATIONS_DIR)``."""
 
 EMAIL_INDEX = "uq_users_email_key_live"
 """The partial unique index on live users' email keys; its violations mean EmailTaken."""

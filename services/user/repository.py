@@ -1,6 +1,7 @@
 """Where users are kept: the interface and its SQLAlchemy implementation.
 
-The in-memory fake (``services.user.fakes``) passes the same contract test suite.
+The in-memory fake (beside the unit tests: ``tests/unit/user/fakes.py``) passes the same
+contract test suite.
 Repositories never commit: the use case's unit of work does. Soft-deleted users are
 invisible to every read.
 """

@@ -20,13 +20,13 @@ from services.user.domain import (
     Role,
     RoleChangeForbidden,
     StaleEtag,
+    UpdateMask,
     User,
     UserChanges,
     UserNotFound,
     email_key,
     required_value,
     storable_text,
-    update_paths,
 )
 from services.user.pagination import PageLimits, PageTokens, Position, UserFilter
 from services.user.passwords import Passwords
@@ -52,7 +52,10 @@ def _new_id() -> str:
 
 
 class UserService:
-    """Every use case of the service; built once by the wiring, shared by all calls."""
+    """Every use case of the service; built once by the wiring, shared by all calls.
+
+    ``page_limits`` and ``update_mask`` are the contract's rules, read by the wiring.
+    """
 
     def __init__(
         self,
@@ -60,6 +63,7 @@ class UserService:
         unit_of_work: Callable[[], UserUnitOfWork],
         passwords: Passwords,
         page_limits: PageLimits,
+        update_mask: UpdateMask,
         page_tokens: PageTokens | None = None,
         clock: Callable[[], datetime] = _utc_now,
         new_id: Callable[[], str] = _new_id,
@@ -67,6 +71,7 @@ class UserService:
         self._uow = unit_of_work
         self._passwords = passwords
         self._limits = page_limits
+        self._mask = update_mask
         self._tokens = page_tokens if page_tokens is not None else PageTokens()
         self._clock = clock
         self._new_id = new_id
@@ -112,7 +117,7 @@ class UserService:
         Roles change only by an admin's hand; the new email is checked for uniqueness by
         the database itself, inside this transaction.
         """
-        chosen = update_paths(paths)
+        chosen = self._mask.chosen(paths)
         for path, value in (("email", changes.email), ("display_name", changes.display_name)):
             if path in chosen:
                 required_value(path, value)

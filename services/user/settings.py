@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from servicekit.auth import AuthSettings
-from servicekit.config import Environment, load_settings
+from servicekit.config import Environment, SettingsLoader
 from servicekit.db import DatabaseSettings
 from servicekit.grpc import GrpcSettings
 from servicekit.logging import LoggingSettings
@@ -42,12 +40,6 @@ class UserSettings:
     logging: LoggingSettings = field(default_factory=LoggingSettings)
 
 
-def load(env: Mapping[str, str] | None = None, env_file: Path | None = None) -> UserSettings:
-    """Settings from ``settings.toml``, an optional env file and ``USER_*`` variables."""
-    return load_settings(
-        UserSettings,
-        service_dir=SERVICE_DIR,
-        prefix=ENV_PREFIX,
-        env=os.environ if env is None else env,
-        env_file=env_file,
-    )
+load = SettingsLoader(UserSettings, service_dir=SERVICE_DIR, prefix=ENV_PREFIX)
+"""``load(env=None, env_file=None)``: ``settings.toml``, an optional env file, then
+``USER_*`` variables (of ``os.environ`` unless ``env`` is given)."""

@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, MetaData
 
-from servicekit.db import current, downgrade, upgrade
+from servicekit.db import current, downgrade, head, upgrade
 from servicekit.testing.databases import application_tables as tables
 from services.auth import models as auth_models
 from services.user import models as user_models
@@ -23,20 +23,16 @@ class Migrations:
     folder: Path
     metadata: MetaData
     tables: frozenset[str]
-    head: str
 
 
 SERVICES = {
-    "user": Migrations(
-        user_models.MIGRATIONS_DIR, user_models.metadata, frozenset({"users"}), "0001"
-    ),
+    "user": Migrations(user_models.MIGRATIONS_DIR, user_models.metadata, frozenset({"users"})),
     "auth": Migrations(
         auth_models.MIGRATIONS_DIR,
         auth_models.metadata,
         frozenset(
             {"auth_sessions", "auth_refresh_tokens", "auth_signing_keys", "auth_login_attempts"}
         ),
-        "0001",
     ),
 }
 
@@ -52,7 +48,7 @@ def test_upgrade_reaches_head_with_the_service_tables(
     upgrade(empty_database_url, migrations.folder)
 
     assert tables(engine) == migrations.tables
-    assert current(empty_database_url, migrations.folder) == migrations.head
+    assert current(empty_database_url, migrations.folder) == head(migrations.folder)
 
 
 def test_the_migrated_schema_is_what_the_models_declare(
@@ -85,5 +81,5 @@ def test_upgrading_twice_changes_nothing(
     upgrade(empty_database_url, migrations.folder)
     upgrade(empty_database_url, migrations.folder)
 
-    assert current(empty_database_url, migrations.folder) == migrations.head
+    assert current(empty_database_url, migrations.folder) == head(migrations.folder)
     assert tables(engine) == migrations.tables

@@ -9,15 +9,14 @@ A service declares its settings as frozen dataclasses and loads them once, at st
         database_url: Secret
         jwt_signing_key: Annotated[Secret, insecure_default("dev-signing-key")]
 
-    settings = load_settings(
-        UserSettings, service_dir=Path(__file__).parent, prefix="USER", env=os.environ
-    )
+    load = SettingsLoader(UserSettings, service_dir=Path(__file__).parent, prefix="USER")
+    settings = load()  # settings.toml, then USER_* variables (load_settings does the work)
 
 Business code receives ``settings`` (or the part it needs) and never sees dynaconf.
 """
 
 from servicekit.config.errors import ConfigError, ConfigProblem
-from servicekit.config.loader import SETTINGS_FILE, load_settings
+from servicekit.config.loader import SETTINGS_FILE, SettingsLoader, load_settings
 from servicekit.config.secret import Environment, InsecureDefault, Secret, insecure_default
 
 __all__ = [
@@ -27,6 +26,7 @@ __all__ = [
     "Environment",
     "InsecureDefault",
     "Secret",
+    "SettingsLoader",
     "insecure_default",
     "load_settings",
 ]

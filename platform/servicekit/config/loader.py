@@ -15,9 +15,11 @@ variables in ``env`` are not: the process environment is shared, and Kubernetes 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Generic, TypeVar, cast
 
 from dotenv import dotenv_values
 from dynaconf import Dynaconf, DynaconfFormatError, DynaconfParseError
@@ -26,7 +28,7 @@ from servicekit.config.convert import build, insecure_values, unknown_keys, want
 from servicekit.config.errors import ConfigError, ConfigProblem
 from servicekit.config.schema import Struct, describe, non_null
 
-__all__ = ["SETTINGS_FILE", "load_settings"]
+__all__ = ["SETTINGS_FILE", "SettingsLoader", "load_settings"]
 
 SETTINGS_FILE = "settings.toml"
 
@@ -69,6 +71,31 @@ def load_settings(
     if problems:
         raise ConfigError(problems)
     return cast(_T, settings)
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsLoader(Generic[_T]):
+    """``load_settings`` of one service, declared once in its ``settings.py``::
+
+        load = SettingsLoader(UserSettings, service_dir=Path(__file__).parent, prefix="USER")
+        settings = load()                      # settings.toml, then USER_* of os.environ
+        settings = load(env={...}, env_file=p)  # another environment, an env file between
+
+    Builds nothing until called.
+    """
+
+    cls: type[_T]
+    service_dir: Path
+    prefix: str
+
+    def __call__(self, env: Mapping[str, str] | None = None, env_file: Path | None = None) -> _T:
+        return load_settings(
+            self.cls,
+            service_dir=self.service_dir,
+            prefix=self.prefix,
+            env=os.environ if env is None else env,
+            env_file=env_file,
+        )
 
 
 def _read_defaults(settings_file: Path) -> Dynaconf:

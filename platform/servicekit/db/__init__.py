@@ -6,20 +6,25 @@ readiness check and ``database.dispose`` as a shutdown step::
 
     database = Database(settings.database, pool_size=settings.grpc.max_workers)
 
-``upgrade`` (alembic) runs as its own step, never from the serving process. Use cases that
-only read take ``uow.reading()`` (no transaction); hot point reads may run as a
-``CompiledSelect`` (a Core select on the driver's cursor).
+``upgrade`` (alembic) runs as its own step, never from the serving process. Use cases
+depend on the ``UnitOfWork`` protocol; those that only read take ``uow.reading()`` (no
+transaction); hot point reads may run as a ``CompiledSelect`` (a Core select on the
+driver's cursor).
 
 Modules: ``database`` (``Database``), ``engine`` (``DatabaseSettings``, engine options,
-URL check, the engine for reads), ``backends`` (PostgreSQL and SQLite engine setup), ``uow``
-(the unit of work and error translation), ``reads`` (compiled point reads), ``schema``
-(metadata and column types) and ``migrations`` (alembic).
+URL check, the engine for reads), ``backends`` (PostgreSQL and SQLite engine setup),
+``protocol`` (the unit of work use cases see), ``uow`` (its SQLAlchemy implementation and
+error translation), ``reads`` (compiled point reads), ``schema`` (metadata and column
+types), ``migrations`` (alembic, run from code), ``environment`` (the one alembic
+environment of every service) and ``revisions`` (new migrations, numbered in order).
 """
 
 from servicekit.db.database import Database
 from servicekit.db.engine import DatabaseSettings, EngineOptions, build_engine, reads_engine
-from servicekit.db.migrations import current, downgrade, migrate, revision, upgrade
+from servicekit.db.migrations import current, downgrade, head, migrate, upgrade
+from servicekit.db.protocol import UnitOfWork
 from servicekit.db.reads import CompiledSelect
+from servicekit.db.revisions import new_revision, revision
 from servicekit.db.uow import SqlAlchemyUnitOfWork, is_unique_violation, translate_error
 
 __all__ = [
@@ -28,11 +33,14 @@ __all__ = [
     "DatabaseSettings",
     "EngineOptions",
     "SqlAlchemyUnitOfWork",
+    "UnitOfWork",
     "build_engine",
     "current",
     "downgrade",
+    "head",
     "is_unique_violation",
     "migrate",
+    "new_revision",
     "reads_engine",
     "revision",
     "translate_error",

@@ -1,89 +1,67 @@
-"""Alembic, driven from code: ``python -m services.<name> migrate`` calls ``upgrade``.
+"""Alembic, driven from code: ``python -m services.<name> migrate`` calls ``migrate``.
 
-A service keeps an alembic script folder (``services/<name>/migrations``: ``env.py``,
-``script.py.mako``, ``versions/``) and no ``alembic.ini``: the runner builds the alembic
-configuration here and hands ``env.py`` an open connection in
-``config.attributes["connection"]``, so the URL never goes through ini interpolation (a
-``%`` in a password is safe) and never appears in a log. The whole ``env.py`` is::
-
-    from alembic import context
-
-    from servicekit.db.migrations import run_migrations_online
-    from services.user.models import Base
-
-    run_migrations_online(context, Base.metadata)
-
-All pending migrations run in one transaction, under a PostgreSQL advisory lock, so two
-replicas migrating at once take turns. On SQLite, tables are altered by batch mode (copy
-and rename), with foreign keys off as SQLite's own procedure requires, and checked by
-``PRAGMA foreign_key_check`` before the commit.
+A service keeps only its revisions, in one folder (``services/<name>/migrations``, e.g.
+``0001_create_users.py``); the alembic environment and the revision template are the
+platform's (``script_directory``: one ``env.py``, one ``script.py.mako``), with the
+service's folder as the version location. There is no ``alembic.ini``: the configuration
+is built here, and ``env.py`` gets an open connection in ``config.attributes["connection"]``,
+so the URL never goes through ini interpolation (a ``%`` in a password is safe) and never
+appears in a log. ``servicekit.db.environment`` says how the migrations run;
+``servicekit.db.revisions`` writes new ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
 from servicekit.config import Secret
 from servicekit.db.engine import EngineOptions, build_engine
+from servicekit.db.environment import METADATA
 
 __all__ = [
-    "MigrationEnvironment",
+    "SCRIPT_DIRECTORY",
+    "alembic_config",
     "current",
     "downgrade",
+    "head",
     "migrate",
-    "revision",
-    "run_migrations_online",
+    "migration_connection",
     "upgrade",
 ]
 
+SCRIPT_DIRECTORY = Path(__file__).parent / "script_directory"
+"""The ``env.py`` and ``script.py.mako`` that every service's migrations share."""
+
 # No statement timeout: rebuilding a table or an index may take long, and is wanted.
 _MIGRATION_ENGINE = EngineOptions(pool_size=None, statement_timeout_ms=0, foreign_keys=False)
-# pg_advisory_xact_lock key: any constant shared by every runner; "alembic" in ASCII.
-_LOCK_KEY = 0x616C656D626963
 
 
-class MigrationEnvironment(Protocol):
-    """What ``run_migrations_online`` uses of ``alembic.context`` (the module in env.py)."""
-
-    @property
-    def config(self) -> Config: ...
-
-    def configure(self, **kw: Any) -> None: ...
-
-    def begin_transaction(self) -> AbstractContextManager[Any]: ...
-
-    def run_migrations(self, **kw: Any) -> None: ...
-
-    def is_offline_mode(self) -> bool: ...
+def upgrade(database_url: str | Secret, folder: Path, revision: str = "head") -> None:
+    """Apply the migrations in ``folder`` up to ``revision``."""
+    with migration_connection(database_url) as connection:
+        command.upgrade(alembic_config(folder, connection), revision)
 
 
-def upgrade(database_url: str | Secret, script_location: Path, revision: str = "head") -> None:
-    """Apply the migrations of ``script_location`` up to ``revision``."""
-    with _connection(database_url) as connection:
-        command.upgrade(_config(script_location, connection), revision)
-
-
-def downgrade(database_url: str | Secret, script_location: Path, revision: str) -> None:
+def downgrade(database_url: str | Secret, folder: Path, revision: str) -> None:
     """Revert migrations down to ``revision`` (``"base"``: all of them, ``"-1"``: one)."""
-    with _connection(database_url) as connection:
-        command.downgrade(_config(script_location, connection), revision)
+    with migration_connection(database_url) as connection:
+        command.downgrade(alembic_config(folder, connection), revision)
 
 
 def migrate(
     database_url: str | Secret,
-    script_location: Path,
+    folder: Path,
     *,
     target: str | None = None,
     down: bool = False,
@@ -91,13 +69,13 @@ def migrate(
     """A service's ``migrate`` command: up to ``target`` (default ``head``), or, with
     ``down``, down to it (default ``base``). Returns the revision it went to."""
     if down:
-        downgrade(database_url, script_location, target or "base")
+        downgrade(database_url, folder, target or "base")
         return target or "base"
-    upgrade(database_url, script_location, target or "head")
+    upgrade(database_url, folder, target or "head")
     return target or "head"
 
 
-def current(database_url: str | Secret, script_location: Path) -> str | None:
+def current(database_url: str | Secret, folder: Path) -> str | None:
     """The revision the database is at; None before the first migration.
 
     With several heads (unmerged branches), they are joined by commas.
@@ -108,85 +86,41 @@ def current(database_url: str | Secret, script_location: Path) -> str | None:
         heads.extend(rev)
         return []  # nothing to run
 
-    with _connection(database_url) as connection:
-        config = _config(script_location, connection)
+    with migration_connection(database_url) as connection:
+        config = alembic_config(folder, connection)
         script = ScriptDirectory.from_config(config)
         with EnvironmentContext(config, script, fn=record, dont_mutate=True):
             script.run_env()
     return ",".join(sorted(heads)) or None
 
 
-def revision(
-    database_url: str | Secret, script_location: Path, message: str, *, autogenerate: bool = True
-) -> None:
-    """Write a new migration script, by default compared with the models (autogenerate).
+def head(folder: Path) -> str | None:
+    """The newest revision in ``folder`` (what ``upgrade`` goes to); None when it holds none.
 
-    Autogenerate against PostgreSQL: it sees types that SQLite does not have.
+    With several heads (unmerged branches), they are joined by commas, as ``current`` does.
     """
-    with _connection(database_url) as connection:
-        config = _config(script_location, connection)
-        command.revision(config, message=message, autogenerate=autogenerate)
+    script = ScriptDirectory.from_config(alembic_config(folder))
+    return ",".join(sorted(script.get_heads())) or None
 
 
-def run_migrations_online(
-    context: MigrationEnvironment, target_metadata: MetaData | Sequence[MetaData] | None
-) -> None:
-    """The body of a service's ``env.py``: run the migrations alembic asks for.
-
-    Uses the connection in ``config.attributes["connection"]`` (set by this module's
-    runner); run by the alembic command line instead, it connects to ``sqlalchemy.url``.
-    """
-    if context.is_offline_mode():
-        raise CommandError("offline (--sql) migrations are not supported; run them online")
-    connection = context.config.attributes.get("connection")
-    if isinstance(connection, Connection):
-        _run(context, connection, target_metadata)
-        return
-    url = context.config.get_main_option("sqlalchemy.url")
-    if not url:
-        raise CommandError("no database: use servicekit.db.migrations or set sqlalchemy.url")
-    with _connection(url) as own:
-        _run(context, own, target_metadata)
-
-
-def _run(
-    context: MigrationEnvironment,
-    connection: Connection,
-    target_metadata: MetaData | Sequence[MetaData] | None,
-) -> None:
-    sqlite = connection.dialect.name == "sqlite"
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=sqlite,  # SQLite alters a table by copying it
-        compare_type=True,
-        transactional_ddl=True,  # both backends can: all migrations or none
-    )
-    with context.begin_transaction():
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
-        context.run_migrations()
-        if sqlite:
-            _check_foreign_keys(connection)
-
-
-def _check_foreign_keys(connection: Connection) -> None:
-    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
-    if problems:
-        tables = sorted({str(row[0]) for row in problems})
-        raise CommandError(f"the migration leaves broken foreign keys in {', '.join(tables)}")
-
-
-def _config(script_location: Path, connection: Connection) -> Config:
-    config = Config(attributes={"connection": connection})
+def alembic_config(
+    folder: Path, connection: Connection | None = None, metadata: MetaData | None = None
+) -> Config:
+    """The alembic configuration of the migrations in ``folder``: the shared environment and
+    template, ``folder`` as the only version location, revision files named by their id."""
+    config = Config(attributes={"connection": connection, METADATA: metadata})
     # set_main_option goes through ConfigParser interpolation: a '%' must be doubled.
-    config.set_main_option("script_location", str(script_location).replace("%", "%%"))
-    config.set_main_option("path_separator", "os")
+    config.set_main_option("script_location", _escaped(SCRIPT_DIRECTORY))
+    config.set_main_option("version_locations", _escaped(folder))
+    config.set_main_option("path_separator", "newline")  # a path may hold ':' or ' '
+    config.set_main_option("file_template", "%%(rev)s")  # 0002_add_locale.py
     return config
 
 
 @contextmanager
-def _connection(database_url: str | Secret) -> Iterator[Connection]:
+def migration_connection(database_url: str | Secret) -> Iterator[Connection]:
+    """A connection for migrations (no statement timeout, SQLite foreign keys off), on an
+    engine of its own, disposed of afterwards."""
     url = database_url.reveal() if isinstance(database_url, Secret) else database_url
     engine = build_engine(url, _MIGRATION_ENGINE)
     try:
@@ -195,3 +129,7 @@ def _connection(database_url: str | Secret) -> Iterator[Connection]:
             connection.commit()  # whatever alembic left open (reading the version table)
     finally:
         engine.dispose()
+
+
+def _escaped(path: Path) -> str:
+    return str(path).replace("%", "%%")

@@ -35,6 +35,9 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    def __repr__(self) -> str:
+        return "UtcDateTime()"  # as autogenerate writes it: its DateTime(timezone=True) is fixed
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None

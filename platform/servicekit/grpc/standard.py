@@ -8,10 +8,9 @@ rest to these, so the chain, the shutdown order and the process model are writte
     interceptors = runtime.interceptors(verifier=verifier, services=[descriptor])
     server = build_server(..., interceptors=interceptors, health=runtime.health())
     runtime.close_with(server)
-    ...
-    def serve(settings, *, workers=None):
-        return serve_service(create_server, settings, service="user", grpc=settings.grpc,
-                             logging=settings.logging, workers=workers)
+
+``serve_service`` runs that ``create_server`` in one or more processes: the ``serve``
+command of ``servicekit.cli`` calls it for every service.
 """
 
 from __future__ import annotations

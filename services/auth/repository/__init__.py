@@ -1,5 +1,6 @@
 """Where the Auth Service keeps its state: one module per aggregate, each repository an
-interface with a SQLAlchemy implementation (fakes in ``services.auth.fakes``).
+interface with a SQLAlchemy implementation (the fakes live beside the unit tests, in
+``tests/unit/auth/fakes.py``).
 
 ``sessions`` holds sessions and their refresh tokens, ``signing_keys`` the keys that sign
 access tokens, ``login_attempts`` the sign-in counters of the throttle.

@@ -19,7 +19,6 @@ from servicekit.testing.databases import (
 from services.auth.key_management import stored_signing_keys
 from services.auth.keys import KeyEncryption, SigningKeys
 from services.auth.models import MIGRATIONS_DIR
-from services.auth.ports import FakeUserDirectory
 from services.auth.repository.login_attempts import SqlAlchemyLoginAttemptRepository
 from services.auth.repository.sessions import (
     SqlAlchemyRefreshTokenRepository,
@@ -29,6 +28,7 @@ from services.auth.repository.signing_keys import SqlAlchemySigningKeyRepository
 from services.auth.service import AuthService
 from services.auth.tokens import TokenIssuer
 from services.auth.unit_of_work import AuthUnitOfWork
+from tests.unit.auth.fakes import FakeUserDirectory
 
 EngineFor = Callable[[DatabaseKind], Engine]
 PASSWORD = "correct horse battery staple"

@@ -24,11 +24,12 @@ from services.auth.domain import (
     TooManyAttempts,
 )
 from services.auth.models import MIGRATIONS_DIR
-from services.auth.ports import FakeUserDirectory, VerifiedUser
+from services.auth.ports import VerifiedUser
 from services.auth.service import AuthService, TokenPair
 from services.auth.tokens import refresh_token_hash
 from services.auth.unit_of_work import SqlAlchemyAuthUnitOfWork
 from tests.integration.auth.conftest import PASSWORD, build_service
+from tests.unit.auth.fakes import FakeUserDirectory
 
 
 class CountingDirectory(FakeUserDirectory):

@@ -26,8 +26,8 @@ from services.auth.repository.signing_keys import (
     SigningKeyRepository,
     SqlAlchemySigningKeyRepository,
 )
-from services.auth.unit_of_work import FakeAuthUnitOfWork
 from tests.integration.auth.conftest import EngineFor
+from tests.unit.auth.fakes import FakeAuthUnitOfWork
 
 T0 = datetime(2024, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
 

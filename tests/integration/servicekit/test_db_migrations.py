@@ -1,47 +1,42 @@
-"""servicekit.db.migrations: alembic run from code, on both backends, all or nothing."""
+"""servicekit.db.migrations: alembic run from code, on both backends, all or nothing.
+
+The migrations here are a folder of revisions, as a service keeps them; the environment
+and the template are servicekit's.
+"""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
-import alembic
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from servicekit.config import Secret
-from servicekit.db import current, downgrade, revision, upgrade
+from servicekit.db import current, downgrade, head, revision, upgrade
 from servicekit.db.engine import EngineOptions, build_engine
 
-ENV_PY = """\
-import sqlalchemy as sa
-from alembic import context
-
-from servicekit.db.migrations import run_migrations_online
-
-metadata = sa.MetaData()
+# The models after both migrations, plus a table no migration makes yet.
+METADATA = sa.MetaData()
 sa.Table(
     "teams",
-    metadata,
+    METADATA,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(80), nullable=False),
     sa.Column("city", sa.String(50)),
 )
 sa.Table(
     "members",
-    metadata,
+    METADATA,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id"), nullable=False),
 )
-sa.Table("players", metadata, sa.Column("id", sa.Integer, primary_key=True))
-
-run_migrations_online(context, metadata)
-"""
+sa.Table("players", METADATA, sa.Column("id", sa.Integer, primary_key=True))
 
 MIGRATIONS = {
     "0001_teams.py": """\
@@ -104,14 +99,11 @@ BROKEN = """\
 
 @pytest.fixture
 def scripts(tmp_path: Path) -> Path:
-    """A throw-away alembic script folder: env.py, the template and two migrations."""
+    """A throw-away folder of two migrations, as a service keeps its own."""
     folder = tmp_path / "migrations"
-    (folder / "versions").mkdir(parents=True)
-    (folder / "env.py").write_text(ENV_PY)
-    template = Path(alembic.__file__).parent / "templates" / "generic" / "script.py.mako"
-    shutil.copy(template, folder / "script.py.mako")
+    folder.mkdir()
     for name, body in MIGRATIONS.items():
-        (folder / "versions" / name).write_text(textwrap.dedent(body))
+        (folder / name).write_text(textwrap.dedent(body))
     return folder
 
 
@@ -151,7 +143,7 @@ def test_upgrade_and_downgrade_move_the_schema_between_revisions(
     )
     upgrade(empty_database_url, scripts)
 
-    assert current(empty_database_url, scripts) == "0002"
+    assert current(empty_database_url, scripts) == head(scripts) == "0002"
     assert columns(empty_database_url) == {
         "teams": {"id", "name", "city"},
         "members": {"id", "team_id"},
@@ -172,7 +164,7 @@ def test_upgrade_and_downgrade_move_the_schema_between_revisions(
 def test_a_failing_migration_leaves_the_database_as_it_was(
     empty_database_url: str, scripts: Path
 ) -> None:
-    (scripts / "versions" / "0003_broken.py").write_text(textwrap.dedent(BROKEN))
+    (scripts / "0003_broken.py").write_text(textwrap.dedent(BROKEN))
 
     with pytest.raises(Exception, match="no_such_table"):
         upgrade(empty_database_url, scripts)
@@ -215,10 +207,10 @@ def test_revision_writes_a_migration_for_what_the_models_add(
 ) -> None:
     upgrade(empty_database_url, scripts)
 
-    revision(empty_database_url, scripts, "add players")
+    written = revision(empty_database_url, scripts, "add players", metadata=METADATA)
     upgrade(empty_database_url, scripts)
 
-    written = list((scripts / "versions").glob("*add_players*.py"))
-    assert len(written) == 1
-    assert "create_table('players'" in written[0].read_text()
+    assert written == scripts / "0003_add_players.py"
+    assert "create_table('players'" in written.read_text()
+    assert current(empty_database_url, scripts) == "0003_add_players"
     assert columns(empty_database_url)["players"] == {"id"}

@@ -15,6 +15,7 @@ from servicekit.testing.databases import (
     SessionUnitOfWork,
     rolled_back_session,
 )
+from services.user.contract import contract_update_mask
 from services.user.models import MIGRATIONS_DIR
 from services.user.pagination import PageLimits
 from services.user.passwords import Passwords
@@ -61,4 +62,5 @@ def user_service(session: Session, passwords: Passwords) -> UserService:
         unit_of_work=lambda: unit_of_work,
         passwords=passwords,
         page_limits=PageLimits(default=3, maximum=5),
+        update_mask=contract_update_mask(),
     )

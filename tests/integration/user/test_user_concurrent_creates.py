@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from servicekit.config import Secret
 from servicekit.db import Database, DatabaseSettings, upgrade
+from services.user.contract import contract_update_mask
 from services.user.domain import EmailTaken, User, email_key
 from services.user.models import MIGRATIONS_DIR, users
 from services.user.pagination import PageLimits
@@ -43,6 +44,7 @@ def service(database: Database, passwords: Passwords) -> UserService:
         unit_of_work=lambda: SqlAlchemyUserUnitOfWork(database),
         passwords=passwords,
         page_limits=PageLimits(default=3, maximum=5),
+        update_mask=contract_update_mask(),
     )
 
 

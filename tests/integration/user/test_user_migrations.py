@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, inspect
 
-from servicekit.db import current, upgrade
+from servicekit.db import current, head, upgrade
 from servicekit.testing.databases import application_tables as tables
 from services.user.models import EMAIL_INDEX, MIGRATIONS_DIR
 
@@ -17,6 +17,6 @@ def test_upgrade_creates_the_users_table_with_its_indexes(
 
     indexes = {index["name"]: index for index in inspect(engine).get_indexes("users")}
     assert tables(engine) == {"users"}
-    assert current(empty_database_url, MIGRATIONS_DIR) == "0001"
+    assert current(empty_database_url, MIGRATIONS_DIR) == head(MIGRATIONS_DIR)
     assert indexes[EMAIL_INDEX]["unique"]
     assert indexes[EMAIL_INDEX]["column_names"] == ["email_key"]

@@ -13,6 +13,7 @@ import pytest
 
 from servicekit.config import Secret
 from servicekit.db import Database, DatabaseSettings, upgrade
+from services.user.contract import contract_update_mask
 from services.user.domain import Actor, InvalidCredentials, UserChanges, UserNotFound
 from services.user.models import MIGRATIONS_DIR
 from services.user.pagination import PageLimits
@@ -31,6 +32,7 @@ def service(empty_database_url: str, passwords: Passwords) -> Iterator[UserServi
         unit_of_work=lambda: SqlAlchemyUserUnitOfWork(database),
         passwords=passwords,
         page_limits=PageLimits(default=3, maximum=5),
+        update_mask=contract_update_mask(),
     )
     database.dispose()
 

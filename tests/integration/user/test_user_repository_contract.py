@@ -17,9 +17,9 @@ import pytest
 
 from servicekit.testing.databases import rolled_back_session
 from services.user.domain import EmailTaken, Role, StaleEtag, User, UserNotFound, email_key
-from services.user.fakes import FakeUserRepository
 from services.user.pagination import Position, UserFilter
 from services.user.repository import SqlAlchemyUserRepository, UserRepository
+from tests.unit.user.fakes import FakeUserRepository
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 ALL = UserFilter()

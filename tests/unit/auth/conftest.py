@@ -15,10 +15,8 @@ from servicekit.auth import JwksSource, Principal, TokenVerifier
 from services.auth.domain import SessionLifetimes
 from services.auth.key_management import stored_signing_keys
 from services.auth.keys import KeyEncryption, KeyRotation, SigningKeys
-from services.auth.ports import FakeUserDirectory
 from services.auth.service import AuthService
 from services.auth.tokens import TokenIssuer
-from services.auth.unit_of_work import FakeAuthUnitOfWork
 from tests.unit.auth._support import (
     ADA,
     AUDIENCE,
@@ -29,6 +27,7 @@ from tests.unit.auth._support import (
     Sleeps,
     Verify,
 )
+from tests.unit.auth.fakes import FakeAuthUnitOfWork, FakeUserDirectory
 
 
 @pytest.fixture

@@ -15,11 +15,10 @@ from servicekit.errors import Unauthenticated, Unavailable
 from services.auth.domain import NoSigningKey, SigningKey
 from services.auth.key_management import stored_signing_keys
 from services.auth.keys import KeyEncryption, KeyRing, KeyRotation, SigningKeys, public_jwk
-from services.auth.ports import FakeUserDirectory
 from services.auth.service import AuthService
 from services.auth.tokens import TokenIssuer
-from services.auth.unit_of_work import FakeAuthUnitOfWork
 from tests.unit.auth._support import ADA, AUDIENCE, ISSUER, PASSWORD, SECRET, Clock, Verify
+from tests.unit.auth.fakes import FakeAuthUnitOfWork, FakeUserDirectory
 
 OVERLAP = timedelta(minutes=20)  # the service fixture's
 

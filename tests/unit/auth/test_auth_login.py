@@ -9,11 +9,10 @@ import pytest
 
 from servicekit.errors import Unavailable
 from services.auth.domain import InvalidCredentials, LoginThrottle, TooManyAttempts
-from services.auth.ports import FakeUserDirectory
 from services.auth.service import AuthService
 from services.auth.tokens import refresh_token_hash
-from services.auth.unit_of_work import FakeAuthUnitOfWork
 from tests.unit.auth._support import ADA, PASSWORD, Clock, Sleeps, Verify
+from tests.unit.auth.fakes import FakeAuthUnitOfWork, FakeUserDirectory
 
 WINDOW = LoginThrottle().window
 LOCKOUT = LoginThrottle().lockout

@@ -9,8 +9,8 @@ import pytest
 from services.auth.domain import InvalidCredentials, InvalidRefreshToken, RefreshTokenReused
 from services.auth.service import AuthService, TokenPair
 from services.auth.tokens import refresh_token_hash
-from services.auth.unit_of_work import FakeAuthUnitOfWork
 from tests.unit.auth._support import ADA, PASSWORD, Clock, Verify
+from tests.unit.auth.fakes import FakeAuthUnitOfWork
 
 
 @pytest.fixture

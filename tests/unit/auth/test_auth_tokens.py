@@ -12,11 +12,10 @@ from servicekit.auth import JwksSource, TokenVerifier
 from servicekit.clients import RefreshingToken
 from servicekit.errors import Unauthenticated
 from services.auth.keys import SigningKeys
-from services.auth.ports import FakeUserDirectory
 from services.auth.service import AuthService
 from services.auth.tokens import TokenIssuer
-from services.auth.unit_of_work import FakeAuthUnitOfWork
 from tests.unit.auth._support import ADA, AUDIENCE, ISSUER, PASSWORD, Clock, Verify
+from tests.unit.auth.fakes import FakeAuthUnitOfWork, FakeUserDirectory
 
 
 def claims_of(token: str) -> dict[str, object]:

@@ -11,7 +11,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, duration_pb2, field
 from google.protobuf.message import Message
 
 from acme.user.v1 import user_pb2, user_service_pb2
-from servicekit.contract import field_default, int_bounds
+from servicekit.contract import field_default, field_mask_paths, int_bounds, is_required
 from servicekit.errors import FieldViolation, InvalidArgument
 from servicekit.grpc.interceptors.validation import ValidationInterceptor
 
@@ -182,3 +182,31 @@ def test_asking_for_bounds_of_a_non_integer_or_unknown_field_is_an_error() -> No
         int_bounds(request, "role")
     with pytest.raises(KeyError, match="page_limit"):
         field_default(request, "page_limit")
+
+
+def test_the_update_mask_paths_and_their_requirement_come_from_the_contract() -> None:
+    request = user_service_pb2.UpdateUserRequest.DESCRIPTOR
+
+    assert field_mask_paths(request, "update_mask") == {"display_name", "email", "roles"}
+    assert is_required(request, "update_mask")
+    assert not is_required(user_service_pb2.DeleteUserRequest.DESCRIPTOR, "etag")
+
+
+def test_a_field_mask_without_a_list_of_paths_allows_none_and_other_fields_are_refused() -> None:
+    file = descriptor_pb2.FileDescriptorProto(
+        name="servicekit_test/contract/v1/masks.proto",
+        package="servicekit_test.contract.v1",
+        syntax="proto3",
+        dependency=["google/protobuf/field_mask.proto"],
+    )
+    file.message_type.add(name="Patch").field.add(
+        name="mask",
+        number=1,
+        type=descriptor_pb2.FieldDescriptorProto.TYPE_MESSAGE,
+        type_name=".google.protobuf.FieldMask",
+    )
+    patch = descriptor_pool.Default().AddSerializedFile(file.SerializeToString())
+
+    assert field_mask_paths(patch.message_types_by_name["Patch"], "mask") == frozenset()
+    with pytest.raises(ValueError, match="not a field mask"):
+        field_mask_paths(user_service_pb2.UpdateUserRequest.DESCRIPTOR, "user")

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.user.contract import contract_update_mask
 from services.user.pagination import PageLimits
 from services.user.passwords import Passwords
 from services.user.service import UserService
-from services.user.unit_of_work import FakeUserUnitOfWork
+from tests.unit.user.fakes import FakeUserUnitOfWork
 
 
 class TickingClock:
@@ -40,5 +41,6 @@ def service(uow: FakeUserUnitOfWork, passwords: Passwords) -> UserService:
         unit_of_work=lambda: uow,
         passwords=passwords,
         page_limits=PageLimits(default=3, maximum=5),
+        update_mask=contract_update_mask(),
         clock=TickingClock(),
     )

@@ -7,7 +7,7 @@ import pytest
 from servicekit.errors import InvalidArgument
 from services.user.domain import EmailTaken, StaleEtag, UserNotFound
 from services.user.service import UserService
-from services.user.unit_of_work import FakeUserUnitOfWork
+from tests.unit.user.fakes import FakeUserUnitOfWork
 
 PASSWORD = "correct horse battery staple"
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from services.user.contract import contract_update_mask
 from services.user.domain import InvalidCredentials
 from services.user.pagination import PageLimits
 from services.user.passwords import Passwords
 from services.user.service import UserService
-from services.user.unit_of_work import FakeUserUnitOfWork
+from tests.unit.user.fakes import FakeUserUnitOfWork
 
 PASSWORD = "correct horse battery staple"
+MASK = contract_update_mask()
 
 
 def test_the_right_password_gives_the_user(service: UserService) -> None:
@@ -45,10 +47,14 @@ def test_a_hash_made_with_old_costs_is_upgraded_on_sign_in(
     uow: FakeUserUnitOfWork, passwords: Passwords
 ) -> None:
     limits = PageLimits(default=3, maximum=5)
-    old = UserService(unit_of_work=lambda: uow, passwords=passwords, page_limits=limits)
+    old = UserService(
+        unit_of_work=lambda: uow, passwords=passwords, page_limits=limits, update_mask=MASK
+    )
     user = old.create_user(email="ada@example.org", display_name="Ada", password=PASSWORD)
     stronger = Passwords(time_cost=2, memory_cost_kib=16, parallelism=1)
-    new = UserService(unit_of_work=lambda: uow, passwords=stronger, page_limits=limits)
+    new = UserService(
+        unit_of_work=lambda: uow, passwords=stronger, page_limits=limits, update_mask=MASK
+    )
 
     signed_in = new.verify_credentials(email="ada@example.org", password=PASSWORD)
 
@@ -74,7 +80,9 @@ def _argon2_runs_to_refuse(email: str) -> int:
     passwords = CountingPasswords()
     uow = FakeUserUnitOfWork()
     limits = PageLimits(default=3, maximum=5)
-    service = UserService(unit_of_work=lambda: uow, passwords=passwords, page_limits=limits)
+    service = UserService(
+        unit_of_work=lambda: uow, passwords=passwords, page_limits=limits, update_mask=MASK
+    )
     service.create_user(email="ada@example.org", display_name="Ada", password=PASSWORD)
     passwords.verifications = 0
     with pytest.raises(InvalidCredentials):

@@ -10,8 +10,9 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from acme.user.v1 import user_pb2, user_service_pb2
 from servicekit.auth.principal import Principal
 from servicekit.grpc.context import bind_principal, reset_principal
+from services.user.contract import contract_page_limits, contract_update_mask
 from services.user.domain import InvalidCredentials, Role, RoleChangeForbidden, UserNotFound
-from services.user.handlers import UserServiceHandlers, actor_from, contract_page_limits
+from services.user.handlers import UserServiceHandlers, actor_from
 from services.user.pagination import PageLimits
 from services.user.service import UserService
 
@@ -149,6 +150,14 @@ def test_verify_credentials_answers_the_user_or_one_error(handlers: UserServiceH
 
 def test_page_limits_come_from_the_contract() -> None:
     assert contract_page_limits() == PageLimits(default=20, maximum=100)
+
+
+def test_the_update_mask_rules_come_from_the_contract() -> None:
+    mask = contract_update_mask()
+
+    assert mask.paths == {"display_name", "email", "roles"}
+    assert mask.fields - mask.paths == {"id", "create_time", "update_time", "etag"}
+    assert mask.required
 
 
 def test_the_actor_carries_only_roles_this_service_knows() -> None:

@@ -13,12 +13,13 @@ from services.user.domain import (
     RoleChangeForbidden,
     StaleEtag,
     UnknownField,
+    UpdateMask,
     User,
     UserChanges,
     UserNotFound,
 )
 from services.user.service import UserService
-from services.user.unit_of_work import FakeUserUnitOfWork
+from tests.unit.user.fakes import FakeUserUnitOfWork
 
 PASSWORD = "correct horse battery staple"
 ADMIN = Actor(subject="00000000-0000-4000-8000-00000000000a", roles=frozenset({Role.ADMIN}))
@@ -105,6 +106,17 @@ def test_a_mask_naming_an_unknown_field_is_refused_naming_it(
 
     assert repr(path) in caught.value.message
     assert service.get_user(ada.id) == ada
+
+
+def test_an_unknown_path_is_answered_with_the_paths_the_contract_allows(
+    service: UserService, ada: User
+) -> None:
+    with pytest.raises(UnknownField) as caught:
+        service.update_user(ada.id, changes=UserChanges(), paths=["nickname"], etag="", actor=ADMIN)
+
+    assert caught.value.message == (
+        "update_mask: unknown field 'nickname'; use display_name, email or roles"
+    )
 
 
 def test_an_empty_mask_is_refused(service: UserService, ada: User) -> None:
@@ -242,3 +254,23 @@ def test_an_update_of_a_deleted_user_is_not_found(service: UserService, ada: Use
             etag="",
             actor=ADMIN,
         )
+
+
+def test_the_mask_rules_are_the_ones_the_wiring_hands_in() -> None:
+    narrower = UpdateMask(
+        paths=frozenset({"display_name"}),
+        fields=frozenset({"id", "email", "display_name"}),
+        required=False,
+    )
+
+    with pytest.raises(ImmutableField):
+        narrower.chosen(["email"])
+    with pytest.raises(UnknownField) as unknown:
+        narrower.chosen(["roles"])
+    assert narrower.chosen([]) == frozenset()
+    assert unknown.value.message == "update_mask: unknown field 'roles'; use display_name"
+
+
+def test_a_mask_rule_allowing_a_path_that_is_no_field_is_refused() -> None:
+    with pytest.raises(ValueError, match="update-mask paths"):
+        UpdateMask(paths=frozenset({"nickname"}), fields=frozenset({"id"}), required=True)

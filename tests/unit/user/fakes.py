@@ -1,6 +1,7 @@
-"""The in-memory users repository, with the rules of the database, for unit tests.
+"""The User Service's test doubles: the in-memory users repository, with the rules of the
+database, and the unit of work over it.
 
-It passes the same contract tests as the SQLAlchemy repository
+The repository passes the same contract tests as the SQLAlchemy one
 (``tests/integration/user/test_user_repository_contract.py``): unique live email keys,
 soft-deleted users invisible to every read, and versions checked on every write.
 """
@@ -11,11 +12,12 @@ import dataclasses
 from collections.abc import Iterable
 from datetime import datetime
 
+from servicekit.testing.unit_of_work import InMemoryRepository, InMemoryUnitOfWork
 from services.user.domain import EmailTaken, StaleEtag, User, UserNotFound
 from services.user.pagination import Position, UserFilter
 from services.user.repository import UserRepository
 
-__all__ = ["FakeUserRepository"]
+__all__ = ["FakeUserRepository", "FakeUserUnitOfWork"]
 
 
 class FakeUserRepository(UserRepository):
@@ -80,3 +82,15 @@ def _matches(user: User, filter_: UserFilter, after: Position | None) -> bool:
     if filter_.role is not None and filter_.role not in user.roles:
         return False
     return after is None or (user.create_time, user.id) > (after.create_time, after.id)
+
+
+class FakeUserUnitOfWork(InMemoryUnitOfWork):
+    """A transaction over a :class:`FakeUserRepository` (servicekit.testing): rollback
+    restores the users as they were on entry; ``reading()`` refuses to commit."""
+
+    def __init__(self, users: FakeUserRepository | None = None) -> None:
+        super().__init__()
+        self.users = users if users is not None else FakeUserRepository()
+
+    def repositories(self) -> list[InMemoryRepository]:
+        return [self.users]

@@ -4,7 +4,8 @@ Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 
-Runs on PostgreSQL and SQLite: check both (tests/integration/auth) before merging.
+Runs on PostgreSQL and SQLite: tests/integration/test_migrations.py runs every service's
+migrations on both; run it before merging.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""In-memory repositories with the rules of the database, for unit tests.
+"""The Auth Service's test doubles: in-memory repositories with the rules of the database,
+the unit of work over them, and a user directory.
 
-They pass the same contract tests as the SQLAlchemy repositories
+The repositories pass the same contract tests as the SQLAlchemy ones
 (``tests/integration/auth/test_auth_repository_contract.py``): unique keys, the
 one-time claim of a refresh token, and sessions whose deletion takes their tokens along.
 """
@@ -8,19 +9,33 @@ one-time claim of a refresh token, and sessions whose deletion takes their token
 from __future__ import annotations
 
 import dataclasses
+import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeVar
 
-from services.auth.domain import LoginAttempts, RefreshToken, Session, SigningKey
+from servicekit.errors import Unavailable
+from servicekit.testing.unit_of_work import InMemoryRepository, InMemoryUnitOfWork
+from services.auth.domain import (
+    InvalidCredentials,
+    LoginAttempts,
+    RefreshToken,
+    Session,
+    SigningKey,
+    account_key,
+)
+from services.auth.ports import VerifiedUser
 from services.auth.repository.login_attempts import LoginAttemptRepository
 from services.auth.repository.sessions import RefreshTokenRepository, SessionRepository
 from services.auth.repository.signing_keys import SigningKeyRepository
 
 __all__ = [
+    "FakeAuthUnitOfWork",
     "FakeLoginAttemptRepository",
     "FakeRefreshTokenRepository",
     "FakeSessionRepository",
     "FakeSigningKeyRepository",
+    "FakeUserDirectory",
 ]
 
 
@@ -125,3 +140,43 @@ class FakeLoginAttemptRepository(LoginAttemptRepository):
         }
         self.rows = {key: row for key, row in self.rows.items() if key not in stale}
         return len(stale)
+
+
+class FakeAuthUnitOfWork(InMemoryUnitOfWork):
+    """A transaction over the fake repositories (servicekit.testing): rollback restores
+    every one as it was on entry, so tests see exactly what a failed use case left behind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refresh_tokens = FakeRefreshTokenRepository()
+        self.sessions = FakeSessionRepository(self.refresh_tokens)
+        self.signing_keys = FakeSigningKeyRepository()
+        self.login_attempts = FakeLoginAttemptRepository()
+
+    def repositories(self) -> list[InMemoryRepository]:
+        return [self.sessions, self.refresh_tokens, self.signing_keys, self.login_attempts]
+
+
+class FakeUserDirectory:
+    """Users in a dict, keyed as the User Service compares emails; can be switched off."""
+
+    def __init__(self) -> None:
+        self._users: dict[str, tuple[str, VerifiedUser]] = {}
+        self.available = True
+        self.calls = 0
+
+    def add(
+        self, email: str, password: str, *, roles: Iterable[str] = (), user_id: str | None = None
+    ) -> VerifiedUser:
+        user = VerifiedUser(id=user_id or str(uuid.uuid4()), roles=frozenset(roles))
+        self._users[account_key(email)] = (password, user)
+        return user
+
+    def verify(self, email: str, password: str) -> VerifiedUser:
+        self.calls += 1
+        if not self.available:
+            raise Unavailable("user service unavailable")
+        known = self._users.get(account_key(email))
+        if known is None or known[0] != password:
+            raise InvalidCredentials
+        return known[1]

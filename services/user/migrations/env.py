@@ -1,8 +1,0 @@
-"""Alembic environment of the User Service: run by ``servicekit.db.migrations``."""
-
-from alembic import context
-
-from servicekit.db.migrations import run_migrations_online
-from services.user.models import metadata
-
-run_migrations_online(context, metadata)

@@ -1,10 +1,15 @@
 """The one wiring function of the API Gateway: settings in, an ASGI application out.
 
-Nothing is built at import time. ``create_app`` reads the OpenAPI document, works out
-every operation's plan from the contracts and assembles connexion behind the edge; the
-channels, the metrics endpoint and the client series come to life in the application's
-lifespan (on uvicorn's event loop) and go away with it. ``serve`` runs uvicorn until
-SIGTERM or SIGINT, then lets in-flight requests finish within the grace period.
+Nothing is built at import time. ``create_app`` imports every generated contract
+(``contracts``), reads the OpenAPI document, works out every operation's plan, maps each
+contract service with routes to the backend of the settings that serves it, and
+assembles connexion behind the edge; the channels, the metrics endpoint and the client
+series come to life in the application's lifespan (on uvicorn's event loop) and go away
+with it. A contract service that no backend serves is one warning line at start; its
+routes answer 503 and everything else is served. ``serve`` runs uvicorn until SIGTERM or
+SIGINT, then lets in-flight requests finish within the grace period; a document that
+disagrees with the contracts, or a backend naming a service no contract declares, is
+one error line and exit code 1.
 """
 
 from __future__ import annotations
@@ -28,22 +33,26 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from starlette.types import Receive, Scope, Send
 
-from acme.auth.v1 import auth_service_pb2
-from acme.user.v1 import user_service_pb2
 from servicekit.binding import BindError
-from servicekit.clients import client_metrics
 from servicekit.grpc.lifecycle import STOP_SIGNALS
 from servicekit.logging import configure_logging
 from servicekit.metrics import metrics_url, new_registry, start_metrics_server
 from servicekit.probe import http_ready, metrics_address, reachable_host, report
 from servicekit.tracing import configure_tracing
 from services.gateway.backends import Backend, Readiness
+from services.gateway.contracts import (
+    Routing,
+    RoutingError,
+    contract_services,
+    import_contracts,
+    routing,
+)
 from services.gateway.edge import Edge
 from services.gateway.endpoints import JwksCache, own_endpoints
 from services.gateway.errors import HANDLED, problem_handler
 from services.gateway.fieldpaths import routable_document
 from services.gateway.metrics import HttpServerMetrics
-from services.gateway.plans import OperationPlan, build_plans
+from services.gateway.plans import OperationPlan, PlanError, build_plans
 from services.gateway.settings import GatewaySettings
 from services.gateway.transcoder import Transcoder, TranscodingResolver
 from services.gateway.validation import validator_map
@@ -53,8 +62,7 @@ __all__ = ["DOCS_PATH", "JWKS_OPERATION", "SERVICE_NAME", "Gateway", "create_app
 SERVICE_NAME = "gateway"
 DOCS_PATH = "/docs"
 JWKS_OPERATION = "acme.auth.v1.AuthService.GetJwks"
-_USER_SERVICE = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
-_AUTH_SERVICE = auth_service_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
+"""The operation behind ``/.well-known/jwks.json`` (served only when the document has it)."""
 # Authentication and access policy are the backends' (the contract's): connexion's
 # security middleware would only guess at them, and costs time on every request.
 _MIDDLEWARES = [m for m in ConnexionMiddleware.default_middlewares if m is not SecurityMiddleware]
@@ -72,24 +80,35 @@ class Gateway:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self.metrics_port: int | None = None
+        known = contract_services(import_contracts())
         document = yaml.safe_load(settings.http.spec_path.read_text(encoding="utf-8"))
         plans = build_plans(document)
-        self._backends = {
-            _USER_SERVICE: Backend("user", service=_USER_SERVICE, settings=settings.backends.user),
-            _AUTH_SERVICE: Backend("auth", service=_AUTH_SERVICE, settings=settings.backends.auth),
-        }
+        served = {name: b.services for name, b in settings.backends.items() if b.services}
+        self.routing: Routing = routing(
+            (plan.service for plan in plans.values()), served, known=known
+        )
         self._registry: CollectorRegistry = new_registry()
+        self._backends = {
+            name: Backend(name, settings=settings.backends[name], registry=self._registry)
+            for name in served
+        }
         self._tracer_provider: TracerProvider = configure_tracing(
             settings.tracing, service=SERVICE_NAME
         )
-        self._transcoder = Transcoder(plans, self._backends, metrics=client_metrics(self._registry))
+        self._transcoder = Transcoder(
+            plans,
+            {s: self._backends[name] for s, name in self.routing.backend_of.items()},
+        )
         readiness = Readiness(
-            {backend.name: backend for backend in self._backends.values()},
+            self._backends,
+            unrouted=self.routing.unrouted,
             cache_seconds=settings.http.readiness_cache_seconds,
         )
-        jwks = JwksCache(
-            self._transcoder, JWKS_OPERATION, cache_seconds=settings.http.jwks_cache_seconds
-        )
+        jwks = None
+        if JWKS_OPERATION in plans:
+            jwks = JwksCache(
+                self._transcoder, JWKS_OPERATION, cache_seconds=settings.http.jwks_cache_seconds
+            )
         self._edge = Edge(
             self._connexion(settings, document, plans),
             plans=plans,
@@ -99,6 +118,7 @@ class Gateway:
             metrics=HttpServerMetrics(self._registry),
             tracer_provider=self._tracer_provider if settings.tracing.otlp_endpoint else None,
         )
+        self._plans = plans
         self._stop_metrics: Callable[[], None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -111,6 +131,8 @@ class Gateway:
             backend.open()
         self._transcoder.bind()
         self.start_metrics()
+        for service in self.routing.unrouted:
+            _log.warning(_unrouted_line(service, self._plans))
         _log.info(
             "gateway started",
             backends={b.name: b.settings.target for b in self._backends.values()},
@@ -164,15 +186,32 @@ class Gateway:
         return app
 
 
+def _unrouted_line(service: str, plans: Mapping[str, OperationPlan]) -> str:
+    routes = sum(1 for plan in plans.values() if plan.service == service)
+    return (
+        f"no backend serves {service}: its {routes} routes answer 503 until a backend "
+        f"lists it ([backends.<name>] services, or GATEWAY_BACKENDS__<NAME>__SERVICES "
+        f"with GATEWAY_BACKENDS__<NAME>__TARGET)"
+    )
+
+
 def create_app(settings: GatewaySettings) -> Gateway:
-    """The gateway as an ASGI application (lifespan "on": it opens its channels then)."""
+    """The gateway as an ASGI application (lifespan "on": it opens its channels then).
+
+    ``PlanError`` when the document and the contracts disagree, ``RoutingError`` when a
+    backend names a service that no contract declares.
+    """
     return Gateway(settings)
 
 
 def serve(settings: GatewaySettings) -> int:
     """Serve until SIGTERM or SIGINT; exit code 0 after a clean drain."""
     configure_logging(settings.logging, service=SERVICE_NAME)
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except (PlanError, RoutingError) as exc:  # the contracts or a setting to fix: no traceback
+        _log.error(f"cannot start: {exc}")
+        return 1
     try:
         app.start_metrics()
     except BindError as exc:  # a setting to change, not a bug: no traceback

@@ -1,12 +1,16 @@
-"""The gRPC services behind the gateway: one grpc.aio channel each, on the gateway's loop.
+"""The gRPC servers behind the gateway: one grpc.aio channel each, on the gateway's loop.
 
-Each ``Backend`` keeps the client promises of ``servicekit.clients`` for an asyncio caller:
-the deadline of its ``ClientSettings``, gRPC's own retries on UNAVAILABLE with exponential
-backoff and jitter (the same service config), reconnection paced by the same bounds,
-keepalive, TLS, and a circuit breaker that answers at once while the backend is down.
+Each ``Backend`` is one entry of the settings' ``[backends.<name>]`` map: a server and the
+contract services it serves. Its channel is servicekit's asyncio face
+(``servicekit.clients.open_aio_channel``), which keeps the client promises for every call
+the transcoder makes: the deadline of its settings, gRPC's retries on UNAVAILABLE with
+exponential backoff and jitter, the request id and trace context, the client metrics and
+one circuit breaker per method (``MethodBreakers``), so a method that keeps failing is
+refused at once while the backend's other methods are still served.
 
-``Readiness`` asks every backend's ``grpc.health.v1.Health/Check`` for its service and
-keeps the answer for a moment, so a burst of probes costs one round of checks.
+``Readiness`` asks every backend's ``grpc.health.v1.Health/Check`` for each of its
+services and keeps the answer for a moment, so a burst of probes costs one round of
+checks. Health checks pass the breakers untouched: readiness always sees the truth.
 """
 
 from __future__ import annotations
@@ -14,14 +18,15 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2
+from prometheus_client import CollectorRegistry
 
-from servicekit.clients import CircuitBreaker, ClientSettings, client_channel_options
-from servicekit.tls import channel_credentials, channel_options
+from servicekit.clients import ManagedAioChannel, open_aio_channel
+from services.gateway.settings import BackendSettings
 
 __all__ = ["Backend", "Readiness"]
 
@@ -31,35 +36,29 @@ _UNREACHABLE = "UNREACHABLE"
 
 
 class Backend:
-    """One gRPC service, its channel (opened on the running loop) and its breaker."""
+    """One backend of the settings: its channel (opened on the running loop) and breakers."""
 
-    def __init__(self, name: str, *, service: str, settings: ClientSettings) -> None:
+    def __init__(
+        self, name: str, *, settings: BackendSettings, registry: CollectorRegistry | None = None
+    ) -> None:
+        if not settings.services:
+            raise ValueError(f"backend {name} serves no contract service")
         self.name = name
-        self.service = service
-        self.display_name = service.rsplit(".", 1)[-1]
         self.settings = settings
-        self.breaker = CircuitBreaker(
-            settings.breaker_failure_threshold,
-            settings.breaker_reset_seconds,
-            name=self.display_name,
-        )
-        self._channel: grpc.aio.Channel | None = None
+        self._registry = registry
+        self._managed: ManagedAioChannel | None = None
         self._health: Any = None
 
     @property
-    def deadline_seconds(self) -> float:
-        return self.settings.deadline_seconds
+    def services(self) -> tuple[str, ...]:
+        return self.settings.services
 
     def open(self) -> None:
         """Create the channel; call on the event loop that will make the calls."""
-        settings = self.settings
-        options = [*client_channel_options(settings, self.service), *channel_options(settings.tls)]
-        secure = channel_credentials(settings.tls)
-        if secure is None:
-            self._channel = grpc.aio.insecure_channel(settings.target, options=options)
-        else:
-            self._channel = grpc.aio.secure_channel(settings.target, secure, options=options)
-        self._health = self.unary_unary(
+        self._managed = open_aio_channel(
+            self.settings, service_names=self.settings.services, registry=self._registry
+        )
+        self._health = self._managed.unary_unary(
             _HEALTH_CHECK,
             health_pb2.HealthCheckRequest.SerializeToString,
             health_pb2.HealthCheckResponse.FromString,
@@ -67,9 +66,10 @@ class Backend:
 
     async def close(self, grace: float | None = None) -> None:
         """Close the channel; calls still in flight get ``grace`` seconds."""
-        if self._channel is not None:
-            await self._channel.close(grace)
-            self._channel = None
+        if self._managed is not None:
+            await self._managed.close(grace)
+            self._managed = None
+            self._health = None
 
     def unary_unary(
         self,
@@ -78,20 +78,19 @@ class Backend:
         deserializer: Callable[[bytes], Any],
     ) -> Any:
         """A multi-callable for the method ``path`` (``/pkg.Service/Method``)."""
-        if self._channel is None:
-            raise RuntimeError(f"the channel to {self.display_name} is not open")
-        return self._channel.unary_unary(
-            path,
-            request_serializer=serializer,
-            response_deserializer=deserializer,
-            _registered_method=True,  # as the generated stubs do: the method is known up front
-        )
+        if self._managed is None:
+            raise RuntimeError(f"the channel to backend {self.name} is not open")
+        return self._managed.unary_unary(path, serializer, deserializer)
 
     async def health(self, timeout: float) -> str:
-        """The health status of this backend's service, or ``UNREACHABLE``."""
+        """The worst health status of this backend's services, or ``UNREACHABLE``."""
+        statuses = await asyncio.gather(*(self._check(s, timeout) for s in self.services))
+        return _worst(statuses)
+
+    async def _check(self, service: str, timeout: float) -> str:
         if self._health is None:
             return _UNREACHABLE
-        request = health_pb2.HealthCheckRequest(service=self.service)
+        request = health_pb2.HealthCheckRequest(service=service)
         try:
             reply = await self._health(request, timeout=timeout)
         except grpc.aio.AioRpcError:
@@ -99,18 +98,29 @@ class Backend:
         return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
+def _worst(statuses: Sequence[str]) -> str:
+    """SERVING when every status is; else the first that is not."""
+    return next((status for status in statuses if status != _SERVING), _SERVING)
+
+
 class Readiness:
-    """Whether every backend is SERVING, checked at most once per ``cache_seconds``."""
+    """Whether every backend is SERVING, checked at most once per ``cache_seconds``.
+
+    ``unrouted`` (contract services no backend serves) are listed in the document but do
+    not make the gateway unready: the routes of every other service are served.
+    """
 
     def __init__(
         self,
         backends: Mapping[str, Backend],
         *,
+        unrouted: Sequence[str] = (),
         cache_seconds: float,
         timeout: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._backends = backends
+        self._unrouted = list(unrouted)
         self._cache_seconds = cache_seconds
         self._timeout = timeout
         self._clock = clock
@@ -129,9 +139,13 @@ class Readiness:
 
     def document(self, ready: bool, statuses: Mapping[str, str]) -> bytes:
         """The ``/readyz`` body."""
-        return json.dumps(
-            {"status": "ready" if ready else "not ready", "backends": dict(statuses)}
-        ).encode()
+        document: dict[str, Any] = {
+            "status": "ready" if ready else "not ready",
+            "backends": dict(statuses),
+        }
+        if self._unrouted:
+            document["unrouted"] = self._unrouted
+        return json.dumps(document).encode()
 
     def _fresh(self) -> bool:
         checked_at = self._checked_at

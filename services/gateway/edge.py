@@ -1,13 +1,14 @@
 """The outermost layer of every request: its scope, its size limit, its summary.
 
 Before connexion runs, the edge gives the request an id (the caller's ``x-request-id``
-when it is a sane token, else a new one), works out the metadata the backends will get
-(``authorization``, ``x-request-id``, W3C ``traceparent``/``tracestate``: see
-``services.gateway.propagation``) and binds both for the transcoder
-(``services.gateway.scope``). The response carries ``x-request-id``. A body declared
-larger than the limit is refused with 413 before connexion reads it. After the response,
-the request's span ends and ``services.gateway.accesslog`` writes its one line and its
-metrics, under the route of the document that served it.
+when it is a sane token, else a new one) and binds it as servicekit's request id (the
+backends' channels send it as ``x-request-id``, as every servicekit client does), works
+out the rest of the metadata the backends will get (``authorization``, W3C
+``traceparent``/``tracestate``: see ``services.gateway.propagation``) and binds it for
+the transcoder (``services.gateway.scope``). The response carries ``x-request-id``. A
+body declared larger than the limit is refused with 413 before connexion reads it. After
+the response, the request's span ends and ``services.gateway.accesslog`` writes its one
+line and its metrics, under the route of the document that served it.
 
 The edge also answers the gateway's own endpoints, which are not operations of the
 document: ``/healthz``, ``/readyz``, ``/.well-known/jwks.json`` and ``/openapi.json``.
@@ -25,6 +26,7 @@ from opentelemetry import trace
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from servicekit.grpc.context import bind_request_id, reset_request_id
 from services.gateway import scope as request_scope
 from services.gateway.accesslog import AccessLog, method_label
 from services.gateway.metrics import HttpServerMetrics
@@ -79,7 +81,7 @@ class Edge:
         incoming = read_headers(scope["headers"])
         request_id = incoming.request_id or uuid.uuid4().hex
         request_trace = self._tracing.start(incoming, method)
-        metadata = [(REQUEST_ID_HEADER, request_id), *request_trace.metadata]
+        metadata = list(request_trace.metadata)
         if incoming.authorization is not None:
             metadata.append(("authorization", incoming.authorization))
         raw_path = scope.get("raw_path")
@@ -90,6 +92,7 @@ class Edge:
                 metadata=tuple(metadata),
             )
         )
+        request_id_token = bind_request_id(request_id)
         log_tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         extensions = scope.get("extensions")
         if extensions is None:
@@ -116,6 +119,7 @@ class Edge:
                 request_id=request_id,
             )
             structlog.contextvars.reset_contextvars(**log_tokens)
+            reset_request_id(request_id_token)
             request_scope.reset(scope_token)
             request_trace.detach()
 

@@ -2,7 +2,8 @@
 
 - ``/healthz``: 200 while the process serves HTTP at all (liveness).
 - ``/readyz``: 200 only while every backend's health check says SERVING, else 503; one
-  round of checks answers for ``readiness_cache_seconds``.
+  round of checks answers for ``readiness_cache_seconds``. Contract services that no
+  backend serves are listed as ``unrouted`` without making the gateway unready.
 - ``/.well-known/jwks.json``: the auth service's GetJwks as a JSON Web Key Set, kept for
   ``jwks_cache_seconds`` (a problem document, uncached, when the auth service fails).
 - ``/openapi.json``: the document exactly as generated, serialized once.
@@ -56,9 +57,9 @@ class JwksCache:
 
 
 def own_endpoints(
-    *, document: Mapping[str, Any], readiness: Readiness, jwks: JwksCache
+    *, document: Mapping[str, Any], readiness: Readiness, jwks: JwksCache | None
 ) -> dict[str, LocalEndpoint]:
-    """The endpoints by path, for the edge."""
+    """The endpoints by path, for the edge (no JWKS endpoint when ``jwks`` is None)."""
     spec = json.dumps(document, default=str).encode()
 
     async def healthz() -> Response:
@@ -76,9 +77,11 @@ def own_endpoints(
     async def openapi() -> Response:
         return Response(spec, media_type=JSON)
 
-    return {
+    endpoints: dict[str, LocalEndpoint] = {
         "/healthz": healthz,
         "/readyz": readyz,
-        "/.well-known/jwks.json": jwks.response,
         "/openapi.json": openapi,
     }
+    if jwks is not None:
+        endpoints["/.well-known/jwks.json"] = jwks.response
+    return endpoints

@@ -9,8 +9,9 @@ gateway itself (a backend that cannot be reached)::
      "instance": "/v1/users", "code": "INVALID_ARGUMENT", "requestId": "9f0c...",
      "violations": [{"field": "email", "rule": "string.email", "message": "..."}]}
 
-The HTTP status comes from ``HTTP_STATUS_OF_CODE``, the one gRPC-to-HTTP table of the
-contract tooling (the same one the OpenAPI document is generated from). A backend's own
+The HTTP status comes from ``HTTP_STATUS_OF_CODE`` (``contractkit.httpstatus``, a module
+without dependencies), the one gRPC-to-HTTP table that the OpenAPI generator documents
+too. A backend's own
 message is shown for the codes that describe the caller's request; for the codes that
 describe the backend (UNAVAILABLE, INTERNAL, ...) the gateway says what happened in its
 own words, so no address, query or stack trace of the backend reaches the caller.
@@ -27,13 +28,14 @@ from typing import Any
 
 import grpc
 from google.protobuf.descriptor import Descriptor
+from google.protobuf.message import DecodeError
 from google.rpc import (  # type: ignore[import-untyped, unused-ignore]  # ships no py.typed
     error_details_pb2,
     status_pb2,
 )
 from starlette.responses import Response
 
-from contractkit.openapigen.problems import HTTP_STATUS_OF_CODE, PROBLEM_JSON
+from contractkit.httpstatus import HTTP_STATUS_OF_CODE, PROBLEM_JSON
 from services.gateway.fieldpaths import json_field_path
 
 __all__ = [
@@ -152,8 +154,8 @@ def code_of_http_status(status: int) -> str:
     return "INVALID_ARGUMENT" if 400 <= status < 500 else "INTERNAL"
 
 
-def from_rpc_error(error: grpc.RpcError, *, backend: str, request: Descriptor) -> Problem:
-    """The problem of a failed call to ``backend`` (``UserService``) with ``request``."""
+def from_rpc_error(error: grpc.RpcError, *, service: str, request: Descriptor) -> Problem:
+    """The problem of a failed call to ``service`` (``UserService``) with ``request``."""
     code_of = getattr(error, "code", None)
     status_code = code_of() if callable(code_of) else None
     code = status_code.name if isinstance(status_code, grpc.StatusCode) else "UNKNOWN"
@@ -168,24 +170,24 @@ def from_rpc_error(error: grpc.RpcError, *, backend: str, request: Descriptor) -
             retry_after = info.retry_delay.ToNanoseconds() / 1e9
     return Problem.of_code(
         code,
-        _detail(error, code, backend),
+        _detail(error, code, service),
         violations=tuple(violations),
         retry_after=retry_after,
     )
 
 
-def _detail(error: grpc.RpcError, code: str, backend: str) -> str:
+def _detail(error: grpc.RpcError, code: str, service: str) -> str:
     if code in _CALLER_CODES:
         details_of = getattr(error, "details", None)
         text = details_of() if callable(details_of) else None
         return str(text or code.lower().replace("_", " "))
     if code == "UNAVAILABLE":
-        return f"{backend} is unavailable; retry later"
+        return f"{service} is unavailable; retry later"
     if code == "DEADLINE_EXCEEDED":
-        return f"{backend} did not answer in time"
+        return f"{service} did not answer in time"
     if code == "CANCELLED":
-        return f"the call to {backend} was cancelled"
-    return f"{backend} failed the call ({code})"
+        return f"the call to {service} was cancelled"
+    return f"{service} failed the call ({code})"
 
 
 def _rich_details(error: grpc.RpcError) -> Iterable[Any]:
@@ -196,7 +198,7 @@ def _rich_details(error: grpc.RpcError) -> Iterable[Any]:
         if key == _STATUS_DETAILS_KEY and isinstance(value, bytes):
             try:
                 return tuple(status_pb2.Status.FromString(value).details)
-            except ValueError:  # DecodeError: a garbled trailer is no detail
+            except DecodeError:  # a garbled trailer is no detail
                 return ()
     return ()
 

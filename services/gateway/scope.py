@@ -2,7 +2,8 @@
 
 The edge (outermost ASGI layer) binds it before connexion runs; connexion calls the
 handler in the same task, so the transcoder sees the request id, the request path and the
-metadata to send to the backend without connexion passing anything along.
+metadata to send to the backend (``authorization`` and the trace context; the request id
+goes through servicekit's own context) without connexion passing anything along.
 """
 
 from __future__ import annotations

@@ -1,17 +1,35 @@
-"""The API Gateway's settings: one frozen tree, loaded once by ``load``."""
+"""The API Gateway's settings: one frozen tree, loaded once by ``load``.
+
+``backends`` maps a backend's name to where it listens and which contract services it
+serves (``[backends.user]`` in ``settings.toml``; ``GATEWAY_BACKENDS__USER__TARGET`` from
+the environment); ``services.gateway.backendmap`` says how a map of names only the
+layers know is loaded.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
+
+from dotenv import dotenv_values
 
 from servicekit.clients import ClientSettings
-from servicekit.config import Environment, load_settings
+from servicekit.config import SETTINGS_FILE, ConfigError, Environment, load_settings
 from servicekit.logging import LoggingSettings
 from servicekit.metrics import MetricsSettings
 from servicekit.tracing import TracingSettings
+from services.gateway.backendmap import (
+    BACKENDS,
+    NAME_RULE,
+    backend_names,
+    backends_of,
+    loading_class,
+    valid_name,
+)
 
 __all__ = [
     "DEFAULT_SPEC_FILE",
@@ -19,6 +37,7 @@ __all__ = [
     "BackendSettings",
     "GatewaySettings",
     "HttpSettings",
+    "default_backends",
     "load",
 ]
 
@@ -26,6 +45,8 @@ ENV_PREFIX = "GATEWAY"
 SERVICE_DIR = Path(__file__).parent
 DEFAULT_SPEC_FILE = SERVICE_DIR.parents[1] / "api" / "openapi" / "acme.openapi.yaml"
 """The generated REST face of the contracts, in this repository."""
+
+_FULL_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -69,29 +90,110 @@ class HttpSettings:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class BackendSettings:
-    """The gRPC services behind the gateway: address, deadline, retries, breaker, TLS."""
+class BackendSettings(ClientSettings):
+    """One gRPC server behind the gateway: where it listens, how to call it (deadline,
+    retries, breaker, TLS: ``ClientSettings``) and ``services``, the full names of the
+    contract services it serves (``acme.user.v1.UserService``).
 
-    user: ClientSettings
-    auth: ClientSettings
+    A backend with no services is declared but unused: nothing routes to it, and the
+    gateway neither opens nor checks it (``GATEWAY_BACKENDS__AUTH__SERVICES=`` switches
+    one off).
+    """
+
+    services: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        try:
+            ClientSettings.__post_init__(self)
+        except ValueError as exc:
+            problems.append(str(exc))
+        wrong = [name for name in self.services if not _FULL_NAME.fullmatch(name)]
+        if wrong:
+            problems.append(
+                "services must be full names of contract services (acme.user.v1.UserService)"
+                f", got {', '.join(map(repr, wrong))}"
+            )
+        if len(set(self.services)) != len(self.services):
+            problems.append("services must name each contract service once")
+        if problems:
+            raise ValueError("; ".join(problems))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class GatewaySettings:
+    """Everything the gateway reads at start; ``backends`` by name (read-only)."""
+
     environment: Environment = "development"
     http: HttpSettings = field(default_factory=HttpSettings)
-    backends: BackendSettings
+    backends: Mapping[str, BackendSettings] = field(default_factory=dict)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     tracing: TracingSettings = field(default_factory=TracingSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
 
+    def __post_init__(self) -> None:
+        self.check_backends(self.backends)
+        object.__setattr__(self, "backends", MappingProxyType(dict(self.backends)))
 
-def load(env: Mapping[str, str] | None = None, env_file: Path | None = None) -> GatewaySettings:
-    """Settings from ``settings.toml``, an optional env file and ``GATEWAY_*`` variables."""
-    return load_settings(
-        GatewaySettings,
-        service_dir=SERVICE_DIR,
-        prefix=ENV_PREFIX,
-        env=os.environ if env is None else env,
-        env_file=env_file,
+    @staticmethod
+    def check_backends(backends: Mapping[str, BackendSettings]) -> None:
+        """``ValueError`` naming every backend name that is unusable and every contract
+        service that more than one backend claims."""
+        problems = [f"{name!r}: {NAME_RULE}" for name in backends if not valid_name(name)]
+        claimed: dict[str, list[str]] = {}
+        for name, backend in backends.items():
+            for service in backend.services:
+                claimed.setdefault(service, []).append(name)
+        problems += [
+            f"{service} is served by one backend only, not by {' and '.join(sorted(names))}"
+            for service, names in sorted(claimed.items())
+            if len(names) > 1
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+def default_backends() -> dict[str, BackendSettings]:
+    """The backend map beneath every settings layer, by name.
+
+    Empty for now: ``settings.toml`` declares the platform's backends (``user``, ``auth``).
+    Once each service folder has its manifest, the map is derived from them here (each
+    service's address and the contract services it implements), and ``settings.toml``
+    and the ``GATEWAY_BACKENDS__*`` variables keep overriding it key by key.
+    """
+    return {}
+
+
+def load(
+    env: Mapping[str, str] | None = None,
+    env_file: Path | None = None,
+    *,
+    defaults: Mapping[str, BackendSettings] | None = None,
+) -> GatewaySettings:
+    """Settings from ``settings.toml``, an optional env file and ``GATEWAY_*`` variables.
+
+    ``defaults`` is the backend map beneath them all (``default_backends()`` when None);
+    ``ConfigError`` lists every problem at once.
+    """
+    env = os.environ if env is None else env
+    defaults = default_backends() if defaults is None else defaults
+    file_variables = (
+        [dotenv_values(env_file)] if env_file is not None and env_file.is_file() else []
     )
+    names, problems = backend_names(
+        settings_file=SERVICE_DIR / SETTINGS_FILE,
+        sources=[*file_variables, env],
+        prefix=ENV_PREFIX,
+        defaults=defaults,
+    )
+    schema = loading_class(GatewaySettings, BackendSettings, names, defaults)
+    try:
+        loaded = load_settings(
+            schema, service_dir=SERVICE_DIR, prefix=ENV_PREFIX, env=env, env_file=env_file
+        )
+    except ConfigError as exc:
+        raise ConfigError([*problems, *exc.problems]) from None
+    if problems:
+        raise ConfigError(problems)
+    values = {f.name: getattr(loaded, f.name) for f in fields(GatewaySettings)}
+    return GatewaySettings(**{**values, BACKENDS: backends_of(loaded.backends, BackendSettings)})

@@ -4,22 +4,24 @@
 operation's plan; all of them run ``Transcoder.transcode``:
 
 1. the request message from connexion's arguments (``messages.request_message``);
-2. the call through the backend's grpc.aio channel, with the backend's deadline and the
-   request's metadata (``Authorization``, ``x-request-id``, trace context), unless the
-   backend's circuit is open;
+2. the call through the channel of the backend that serves the plan's contract service
+   (``backends``), with the request's ``authorization`` and trace context; the channel's
+   servicekit interceptors add the deadline, the request id, the client metrics and the
+   method's circuit breaker;
 3. the reply (or its ``response_body`` field) as proto3 JSON, or a problem document
    derived from the gRPC status.
 
-The content type of every answer is set here explicitly: connexion cannot pick one for
-operations whose responses mix ``application/json`` and ``application/problem+json``.
+An operation of a contract service that no backend serves answers 503 naming the
+service, without a call. The content type of every answer is set here explicitly:
+connexion cannot pick one for operations whose responses mix ``application/json`` and
+``application/problem+json``.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -28,50 +30,39 @@ from connexion.resolver import Resolver
 from google.protobuf import json_format
 from starlette.responses import Response
 
-from servicekit.clients import GrpcClientMetrics
-from servicekit.errors import Unavailable
+from servicekit.clients import AioCircuitOpenError
 from services.gateway import scope
 from services.gateway.backends import Backend
 from services.gateway.messages import RequestError, reply_body, request_message
 from services.gateway.plans import OperationPlan
 from services.gateway.problems import Problem, Violation, from_rpc_error, summary
 
-__all__ = ["JSON", "Transcoder", "TranscodingResolver"]
+__all__ = ["JSON", "Transcoder", "TranscodingResolver", "circuit_open", "no_backend"]
 
 JSON = "application/json"
 
 Handler = Callable[..., Awaitable[Response]]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Route:
-    """A plan bound to its backend's channel, with its client metric series resolved."""
+    """A plan bound to its backend's channel (``call``), or to none (``backend`` None)."""
 
     plan: OperationPlan
-    backend: Backend
+    backend: Backend | None
     call: Any
-    timeout: float
-    started: Any = None
-    handled: dict[str, Any] = field(default_factory=dict)
-    seconds: Any = None
 
 
 class Transcoder:
-    """Runs every operation; ``bind()`` on the event loop once the backends are open."""
+    """Runs every operation; ``bind()`` on the event loop once the backends are open.
 
-    def __init__(
-        self,
-        plans: Mapping[str, OperationPlan],
-        backends: Mapping[str, Backend],
-        *,
-        metrics: GrpcClientMetrics | None = None,
-    ) -> None:
-        missing = {plan.service for plan in plans.values()} - set(backends)
-        if missing:
-            raise ValueError(f"no backend for the services {', '.join(sorted(missing))}")
+    ``backends`` maps a contract service's full name to the backend that serves it; the
+    operations of any other service answer 503 (``no_backend``).
+    """
+
+    def __init__(self, plans: Mapping[str, OperationPlan], backends: Mapping[str, Backend]) -> None:
         self._plans = dict(plans)
         self._backends = dict(backends)
-        self._metrics = metrics
         self._routes: dict[str, _Route] = {}
 
     @property
@@ -81,22 +72,15 @@ class Transcoder:
     def bind(self) -> None:
         """Create each operation's multi-callable on the open channels."""
         for operation_id, plan in self._plans.items():
-            backend = self._backends[plan.service]
-            route = _Route(
-                plan=plan,
-                backend=backend,
-                call=backend.unary_unary(
+            backend = self._backends.get(plan.service)
+            call = None
+            if backend is not None:
+                call = backend.unary_unary(
                     plan.grpc_path,
                     plan.request_class.SerializeToString,
                     plan.response_class.FromString,
-                ),
-                timeout=backend.deadline_seconds,
-            )
-            if self._metrics is not None:
-                labels = ("unary", plan.service, plan.method.name)
-                route.started = self._metrics.started.labels(*labels)
-                route.seconds = self._metrics.handling_seconds.labels(*labels)
-            self._routes[operation_id] = route
+                )
+            self._routes[operation_id] = _Route(plan=plan, backend=backend, call=call)
 
     def handler(self, operation_id: str) -> Handler:
         """The connexion handler of ``operation_id``: every argument, by keyword."""
@@ -114,6 +98,8 @@ class Transcoder:
         route = self._routes[operation_id]
         plan = route.plan
         request_scope = scope.current()
+        if route.backend is None:
+            return _problem(no_backend(plan), request_scope)
         try:
             request = request_message(plan, arguments)
         except RequestError as exc:
@@ -124,54 +110,40 @@ class Transcoder:
             )
             return _problem(problem, request_scope)
         metadata = request_scope.metadata if request_scope is not None else ()
-        outcome = await self._call(route, request, metadata)
-        if isinstance(outcome, Problem):
-            return _problem(outcome, request_scope)
-        body = json_format.MessageToDict(reply_body(plan, outcome))
+        try:
+            reply = await route.call(request, metadata=metadata)
+        except grpc.aio.AioRpcError as error:
+            return _problem(_failure(error, route.plan, route.backend), request_scope)
+        body = json_format.MessageToDict(reply_body(plan, reply))
         return Response(json.dumps(body).encode(), media_type=JSON)
 
-    async def _call(
-        self, route: _Route, request: Any, metadata: tuple[tuple[str, str], ...]
-    ) -> Any:
-        backend = route.backend
-        try:
-            permit = backend.breaker.acquire()
-        except Unavailable:
-            self._handled(route, "UNAVAILABLE", None)
-            return Problem.of_code("UNAVAILABLE", f"{backend.display_name} is unavailable")
-        if route.started is not None:
-            route.started.inc()
-        started = time.perf_counter()
-        try:
-            reply = await route.call(request, timeout=route.timeout, metadata=metadata)
-        except grpc.aio.AioRpcError as error:
-            code = error.code()
-            if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                backend.breaker.record_failure(permit)
-            else:
-                backend.breaker.record_success(permit)
-            self._handled(route, code.name, started)
-            return from_rpc_error(
-                error, backend=backend.display_name, request=route.plan.method.input_type
-            )
-        except BaseException:  # cancelled by the server (client gone) or a local error
-            backend.breaker.release(permit)
-            raise
-        backend.breaker.record_success(permit)
-        self._handled(route, "OK", started)
-        return reply
 
-    def _handled(self, route: _Route, code: str, started: float | None) -> None:
-        if self._metrics is None:
-            return
-        counter = route.handled.get(code)
-        if counter is None:
-            plan = route.plan
-            labels = ("unary", plan.service, plan.method.name, code)
-            counter = route.handled[code] = self._metrics.handled.labels(*labels)
-        counter.inc()
-        if started is not None and route.seconds is not None:
-            route.seconds.observe(time.perf_counter() - started)
+def no_backend(plan: OperationPlan) -> Problem:
+    """503 for an operation of a contract service that no backend serves."""
+    return Problem.of_code(
+        "UNAVAILABLE", f"no backend serves {plan.service} at this gateway (not configured)"
+    )
+
+
+def circuit_open(plan: OperationPlan, backend: Backend) -> Problem:
+    """503 for a call its method's open circuit refused, naming the method and backend;
+    ``Retry-After`` is the breaker's reset time."""
+    method = f"{_short(plan.service)}.{plan.method.name}"
+    detail = f"{method} is unavailable (circuit open for backend {backend.name}); retry later"
+    return Problem.of_code(
+        "UNAVAILABLE", detail, retry_after=backend.settings.breaker_reset_seconds
+    )
+
+
+def _failure(error: grpc.aio.AioRpcError, plan: OperationPlan, backend: Backend) -> Problem:
+    if isinstance(error, AioCircuitOpenError):
+        return circuit_open(plan, backend)
+    return from_rpc_error(error, service=_short(plan.service), request=plan.method.input_type)
+
+
+def _short(service: str) -> str:
+    """``UserService`` for ``acme.user.v1.UserService``: how messages name a service."""
+    return service.rsplit(".", 1)[-1]
 
 
 class TranscodingResolver(Resolver):  # type: ignore[misc]  # connexion is untyped

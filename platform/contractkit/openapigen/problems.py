@@ -1,13 +1,13 @@
 """Errors as RFC 9457 problem details (`application/problem+json`).
 
 The gateway turns a gRPC status into a problem whose HTTP status follows the canonical
-gRPC to HTTP mapping below; `HTTP_STATUS_OF_CODE` is that one table, for the gateway too.
+gRPC to HTTP mapping, `HTTP_STATUS_OF_CODE` of `contractkit.httpstatus`: the one table,
+for the gateway too (re-exported here).
 """
 
 from __future__ import annotations
 
-from typing import Final
-
+from contractkit.httpstatus import HTTP_STATUS_OF_CODE, PROBLEM_JSON
 from contractkit.openapigen.types import Schema
 
 __all__ = [
@@ -18,22 +18,6 @@ __all__ = [
     "problem_schemas",
 ]
 
-PROBLEM_JSON: Final = "application/problem+json"
-
-#: HTTP status of each gRPC status code name (every code not listed here: 500).
-HTTP_STATUS_OF_CODE: Final[dict[str, int]] = {
-    "INVALID_ARGUMENT": 400,
-    "FAILED_PRECONDITION": 400,
-    "OUT_OF_RANGE": 400,
-    "UNAUTHENTICATED": 401,
-    "PERMISSION_DENIED": 403,
-    "NOT_FOUND": 404,
-    "ALREADY_EXISTS": 409,
-    "ABORTED": 409,
-    "RESOURCE_EXHAUSTED": 429,
-    "UNAVAILABLE": 503,
-    "DEADLINE_EXCEEDED": 504,
-}
 _CODES = [
     "CANCELLED",
     "UNKNOWN",

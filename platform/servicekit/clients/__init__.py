@@ -24,9 +24,16 @@ and in the adapter, the dependency's status in domain terms::
 
 While the circuit is open, calls raise ``CircuitOpenError`` at once: a
 ``servicekit.errors.Unavailable`` that is also a ``grpc.RpcError`` with status UNAVAILABLE.
+
+A caller on an event loop opens the asyncio face instead, ``open_aio_channel``
+(``servicekit.clients.aio_channel``): the same settings and promises through grpc.aio
+client interceptors, one circuit breaker per method, and ``AioCircuitOpenError`` (an
+``AioRpcError``) for a refused call. Both faces judge a finished call by one rule,
+``servicekit.clients.outcomes``.
 """
 
-from servicekit.clients.breaker import BreakerState, CircuitBreaker, Permit
+from servicekit.clients.aio_channel import ManagedAioChannel, open_aio_channel
+from servicekit.clients.breaker import BreakerState, CircuitBreaker, MethodBreakers, Permit
 from servicekit.clients.channel import (
     ManagedChannel,
     client_channel_options,
@@ -34,11 +41,17 @@ from servicekit.clients.channel import (
     service_config,
 )
 from servicekit.clients.credentials import CallCredentialsProvider, RefreshingToken, StaticToken
-from servicekit.clients.errors import CircuitOpenError, DependencyError, translate_rpc_error
+from servicekit.clients.errors import (
+    AioCircuitOpenError,
+    CircuitOpenError,
+    DependencyError,
+    translate_rpc_error,
+)
 from servicekit.clients.metrics import GrpcClientMetrics, client_metrics
 from servicekit.clients.settings import ClientSettings
 
 __all__ = [
+    "AioCircuitOpenError",
     "BreakerState",
     "CallCredentialsProvider",
     "CircuitBreaker",
@@ -46,12 +59,15 @@ __all__ = [
     "ClientSettings",
     "DependencyError",
     "GrpcClientMetrics",
+    "ManagedAioChannel",
     "ManagedChannel",
+    "MethodBreakers",
     "Permit",
     "RefreshingToken",
     "StaticToken",
     "client_channel_options",
     "client_metrics",
+    "open_aio_channel",
     "open_channel",
     "service_config",
     "translate_rpc_error",

@@ -12,11 +12,15 @@ Half-open
     meanwhile. The trial's success closes the circuit, its failure opens it again for
     another ``reset_seconds``.
 
-What counts as a failure is the caller's business (``servicekit.clients.interceptors``
+What counts as a failure is the caller's business (``servicekit.clients.outcomes``
 counts UNAVAILABLE and DEADLINE_EXCEEDED: the dependency is down or drowning; NOT_FOUND
 is an answer). Each admitted call holds a ``Permit`` and reports how it ended with it;
 a report from before the latest state change (a slow call admitted while closed that
 ends after the circuit opened) is ignored, so only the trial decides a half-open state.
+
+``MethodBreakers`` keeps one breaker per method of a dependency, so one method that keeps
+failing (a slow sign-in) opens its own circuit and leaves the dependency's other methods
+served.
 
 Thread-safe: one lock guards the state; state changes are logged after it is released.
 """
@@ -25,7 +29,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -33,7 +37,7 @@ import structlog
 
 from servicekit.errors import Unavailable
 
-__all__ = ["BreakerState", "CircuitBreaker", "Permit"]
+__all__ = ["BreakerState", "CircuitBreaker", "MethodBreakers", "Permit"]
 
 _log = structlog.get_logger("servicekit.clients")
 
@@ -151,3 +155,49 @@ class CircuitBreaker:
             _log.warning("circuit opened", dependency=self.name, reset_seconds=self._reset_seconds)
         elif state is not None:
             _log.info(f"circuit {state.value.replace('_', '-')}", dependency=self.name)
+
+
+class MethodBreakers:
+    """One ``CircuitBreaker`` per method (``/pkg.Service/Method``), made on its first call.
+
+    Each breaker is named ``Service.Method`` in its messages and log lines. ``services``
+    (full names) limits the breakers to the methods of those services: ``for_method``
+    answers None for any other (a health check or reflection call passes unguarded, so a
+    probe always sees the truth). None guards every method.
+    """
+
+    def __init__(
+        self,
+        failure_threshold: int,
+        reset_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        services: Collection[str] | None = None,
+    ) -> None:
+        CircuitBreaker(failure_threshold, reset_seconds)  # the same rules for the settings
+        self._threshold = failure_threshold
+        self._reset_seconds = reset_seconds
+        self._clock = clock
+        self._services = None if services is None else frozenset(services)
+        self._lock = threading.Lock()
+        self._breakers: dict[str, CircuitBreaker | None] = {}
+
+    def for_method(self, method: str) -> CircuitBreaker | None:
+        """The breaker of ``method``, or None when it is not one of the guarded services."""
+        try:
+            return self._breakers[method]
+        except KeyError:
+            pass
+        service, _, name = method.lstrip("/").partition("/")
+        breaker = None
+        if self._services is None or service in self._services:
+            short = f"{service.rsplit('.', 1)[-1]}.{name}"
+            breaker = CircuitBreaker(self._threshold, self._reset_seconds, self._clock, name=short)
+        with self._lock:
+            return self._breakers.setdefault(method, breaker)
+
+    def states(self) -> dict[str, BreakerState]:
+        """The state of every breaker made so far, by method."""
+        with self._lock:
+            breakers = {m: b for m, b in self._breakers.items() if b is not None}
+        return {method: breaker.state for method, breaker in breakers.items()}

@@ -20,6 +20,7 @@ The service config is the channel's own: resolution of one from DNS is switched 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -127,9 +128,11 @@ def open_channel(
     )
 
 
-def service_config(settings: ClientSettings, service_name: str) -> dict[str, Any]:
-    """The gRPC service config of a channel: the retry policy of ``service_name``."""
-    method_config: dict[str, Any] = {"name": [{"service": service_name}]}
+def service_config(settings: ClientSettings, service_name: str | Sequence[str]) -> dict[str, Any]:
+    """The gRPC service config of a channel: the retry policy of ``service_name`` (one full
+    name, or several for a dependency that serves more than one contract service)."""
+    names = [service_name] if isinstance(service_name, str) else list(service_name)
+    method_config: dict[str, Any] = {"name": [{"service": name} for name in names]}
     if settings.max_attempts > 1:
         method_config["retryPolicy"] = {
             "maxAttempts": settings.max_attempts,
@@ -141,9 +144,11 @@ def service_config(settings: ClientSettings, service_name: str) -> dict[str, Any
     return {"methodConfig": [method_config]}
 
 
-def client_channel_options(settings: ClientSettings, service_name: str) -> list[tuple[str, Any]]:
-    """Channel options of ``settings``: retries (the service config), reconnection pacing
-    and keepalive; for channels opened elsewhere (grpc.aio in the gateway) too."""
+def client_channel_options(
+    settings: ClientSettings, service_name: str | Sequence[str]
+) -> list[tuple[str, Any]]:
+    """Channel options of ``settings``: retries (the service config of ``service_name``),
+    reconnection pacing and keepalive; for the grpc.aio face (``open_aio_channel``) too."""
     return [
         ("grpc.service_config", json.dumps(service_config(settings, service_name))),
         ("grpc.service_config_disable_resolution", 1),

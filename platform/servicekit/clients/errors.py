@@ -20,7 +20,8 @@ maps, so the caller gets INTERNAL and the error is logged with its request id.
 ``CircuitOpenError`` is what a call gets while the circuit breaker is open: both a
 ``servicekit.errors.Unavailable`` and a finished ``grpc.RpcError`` call with status
 UNAVAILABLE, so the interceptors outside the breaker (metrics, the trace span) and a
-caller catching either type all see the same thing.
+caller catching either type all see the same thing. ``AioCircuitOpenError`` is the same
+for the asyncio face: a ``grpc.aio.AioRpcError``, as grpc.aio's own failed calls are.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from grpc_status import rpc_status  # type: ignore[import-untyped, unused-ignore
 
 from servicekit import errors
 
-__all__ = ["CircuitOpenError", "DependencyError", "translate_rpc_error"]
+__all__ = ["AioCircuitOpenError", "CircuitOpenError", "DependencyError", "translate_rpc_error"]
 
 
 class DependencyError(errors.ServiceError):
@@ -157,3 +158,27 @@ class CircuitOpenError(errors.Unavailable, grpc.RpcError, grpc.Call, grpc.Future
 
     def add_done_callback(self, fn: Callable[[Any], None]) -> None:
         fn(self)
+
+
+class AioCircuitOpenError(errors.Unavailable, grpc.aio.AioRpcError):  # type: ignore[misc]  # grpcio has no stubs
+    """A grpc.aio call refused by an open circuit: raised to the caller, never sent.
+
+    An ``AioRpcError`` with status UNAVAILABLE (what ``await call`` and ``call.code()`` of a
+    grpc.aio call give for a failed call) that is also a ``servicekit.errors.Unavailable``.
+    ``method`` is the refused method (``/pkg.Service/Method``).
+    """
+
+    def __init__(self, message: str, *, method: str = "") -> None:
+        grpc.aio.AioRpcError.__init__(
+            self,
+            grpc.StatusCode.UNAVAILABLE,
+            grpc.aio.Metadata(),
+            grpc.aio.Metadata(),
+            details=message,
+        )
+        self.message = message
+        self.method = method
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return self.message

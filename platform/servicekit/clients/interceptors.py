@@ -13,7 +13,9 @@ breaker is innermost and sees the outcome of a call after gRPC's retries, so one
 that needed a retry is one success, and a failure means every attempt failed.
 
 Unary-unary calls only (every RPC of the contracts is one); a streaming call goes through
-the channel untouched.
+the channel untouched. The asyncio face (``servicekit.clients.aio_interceptors``) has the
+same steps in the same order, and the same rule for what a status says about the
+dependency (``servicekit.clients.outcomes``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from opentelemetry.instrumentation.grpc import client_interceptor
 from servicekit.clients.breaker import CircuitBreaker
 from servicekit.clients.credentials import CallCredentialsProvider
 from servicekit.clients.errors import CircuitOpenError
+from servicekit.clients.outcomes import BREAKER_FAILURES, report_outcome
 from servicekit.errors import Unavailable
 from servicekit.grpc.context import current_request_id
 from servicekit.grpc.interceptors.request_context import REQUEST_ID_HEADER
@@ -43,9 +46,6 @@ __all__ = [
     "UnaryClientInterceptor",
     "with_details",
 ]
-
-BREAKER_FAILURES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
-"""Codes that say the dependency is down or drowning; every other code is an answer."""
 
 _AUTHORIZATION = "authorization"
 Continuation = Callable[[Any, Any], Any]
@@ -155,7 +155,8 @@ class CallerIdentityInterceptor(UnaryClientInterceptor):
 
 
 class CircuitBreakerInterceptor(UnaryClientInterceptor):
-    """Asks ``breaker`` before each call and tells it how the call ended.
+    """Asks ``breaker`` before each call and tells it how the call ended
+    (``servicekit.clients.outcomes``: the same rule as the asyncio face).
 
     While the circuit is open the call ends here, before anything is sent, with a
     ``CircuitOpenError`` (a ``servicekit.errors.Unavailable``) raised to the caller. The
@@ -176,14 +177,5 @@ class CircuitBreakerInterceptor(UnaryClientInterceptor):
             self._breaker.release(permit)
             raise
 
-        def report(done: Any) -> None:
-            code = done.code()
-            if code in BREAKER_FAILURES:
-                self._breaker.record_failure(permit)
-            elif code is grpc.StatusCode.CANCELLED:
-                self._breaker.release(permit)
-            else:
-                self._breaker.record_success(permit)
-
-        outcome.add_done_callback(report)
+        outcome.add_done_callback(lambda done: report_outcome(self._breaker, permit, done.code()))
         return outcome

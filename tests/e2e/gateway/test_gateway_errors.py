@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from contractkit.openapigen.problems import HTTP_STATUS_OF_CODE
+from contractkit.httpstatus import HTTP_STATUS_OF_CODE
 from tests.e2e.auth._stack import PASSWORD, Stack
 from tests.e2e.gateway._gateway import (
     Rest,

@@ -26,10 +26,13 @@ help: ## List every target with one line each
 
 # `make up` and `make dev` log in structlog's readable console format (honcho pipes the
 # services' output, which would otherwise make it JSON); an exported *_LOGGING__FORMAT wins.
-READABLE_LOGS := $(foreach s,USER AUTH GATEWAY,$(s)_LOGGING__FORMAT=$${$(s)_LOGGING__FORMAT:-console})
+# The services, from their manifests (services/<name>/service.yaml): no list is kept here.
+SERVICES := $(patsubst services/%/service.yaml,%,$(wildcard services/*/service.yaml))
+READABLE_LOGS := $(foreach s,$(shell echo $(SERVICES) | tr a-z A-Z),$(s)_LOGGING__FORMAT=$${$(s)_LOGGING__FORMAT:-console})
 
-# The services that own a database, migrated before the stack starts.
-DATABASES := user auth
+# The services that own a database (`database: true` in their manifest), migrated before the
+# stack starts.
+DATABASES := $(patsubst services/%/service.yaml,%,$(shell grep -l '^database: true' services/*/service.yaml))
 MIGRATE := $(foreach s,$(DATABASES),$(PYTHON) -m services.$(s) migrate &&)
 # DB=postgres: the same stack on a PostgreSQL of the project's own (servicekit.testing.postgres:
 # data kept in $(DB_DIR), a free port), started first and stopped after the stack; each
@@ -123,9 +126,11 @@ thirdparty: install ## Materialise third-party protos (google/api, buf/validate)
 
 generate: thirdparty ## Regenerate gen/ (Python, Go, TypeScript, Java) and api/openapi (writes only what changed)
 	@$(PYTHON) -m contractkit.cli generate
+	@$(PYTHON) -m stackkit derive
 
 check-generated: thirdparty ## Fail naming each generated file that is stale
 	@$(PYTHON) -m contractkit.cli check-generated
+	@$(PYTHON) -m stackkit check
 
 format: thirdparty ## Format the contracts and the Python code in place
 	buf format -w api/proto

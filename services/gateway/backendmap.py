@@ -111,8 +111,14 @@ def loading_class(
         kw_only=True,
     )
     hints = get_type_hints(settings_cls, include_extras=True)
+    # With no [backends] table and no variable, the map is the defaults' (when every name
+    # has one); a name only a layer knows has no default, so then the layers must give it.
+    every_default = all(name in defaults for name, _, _ in backend_fields)
+    map_spec = dataclasses.field(default_factory=backends) if every_default else dataclasses.field()
     fields = [
-        (f.name, backends if f.name == BACKENDS else hints[f.name], _same_default(f))
+        (f.name, backends, map_spec)
+        if f.name == BACKENDS
+        else (f.name, hints[f.name], _same_default(f))
         for f in dataclasses.fields(settings_cls)
     ]
     return dataclasses.make_dataclass(settings_cls.__name__, fields, frozen=True, kw_only=True)

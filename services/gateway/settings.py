@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -43,6 +44,7 @@ __all__ = [
 
 ENV_PREFIX = "GATEWAY"
 SERVICE_DIR = Path(__file__).parent
+BACKENDS_FILE = SERVICE_DIR / "backends.toml"
 DEFAULT_SPEC_FILE = SERVICE_DIR.parents[1] / "api" / "openapi" / "acme.openapi.yaml"
 """The generated REST face of the contracts, in this repository."""
 
@@ -101,6 +103,10 @@ class BackendSettings(ClientSettings):
     """
 
     services: tuple[str, ...] = ()
+    # The gateway's own call policy, beneath what a backend's manifest asks for: a caller
+    # of the REST face waits a few seconds at most, and a read may be tried three times.
+    deadline_seconds: float = 5.0
+    max_attempts: int = 3
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -153,15 +159,19 @@ class GatewaySettings:
             raise ValueError("; ".join(problems))
 
 
-def default_backends() -> dict[str, BackendSettings]:
-    """The backend map beneath every settings layer, by name.
-
-    Empty for now: ``settings.toml`` declares the platform's backends (``user``, ``auth``).
-    Once each service folder has its manifest, the map is derived from them here (each
-    service's address and the contract services it implements), and ``settings.toml``
-    and the ``GATEWAY_BACKENDS__*`` variables keep overriding it key by key.
-    """
-    return {}
+def default_backends(path: Path = BACKENDS_FILE) -> dict[str, BackendSettings]:
+    """The backend map beneath every settings layer, by name: ``backends.toml``, which
+    `make generate` derives from the service manifests (every gRPC service of the platform,
+    its default address, the contract services it implements, the client settings it asks
+    its callers for). ``settings.toml`` and the ``GATEWAY_BACKENDS__*`` variables override
+    it key by key."""
+    if not path.is_file():
+        return {}
+    table = tomllib.loads(path.read_text(encoding="utf-8")).get(BACKENDS, {})
+    return {
+        name: BackendSettings(**{**entry, "services": tuple(entry.get("services", ()))})
+        for name, entry in table.items()
+    }
 
 
 def load(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import starlark as sl
+import yaml
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,10 @@ class TiltFake:
         self.record.probed.add(os.path.normpath(path))
         return file.read_text() if file.is_file() else str(default)
 
+    def read_yaml(self, path: str, default: Any = None) -> Any:
+        """Tilt's read_yaml: the document as plain values (dicts, lists, strings, numbers)."""
+        return yaml.safe_load(self.read_file(path, default))
+
     def link(self, url: str, name: str = "") -> sl.OpaquePythonObject:
         return _opaque({"url": url, "name": name})
 
@@ -187,6 +192,7 @@ class TiltFake:
                 "local_resource",
                 "local",
                 "read_file",
+                "read_yaml",
                 "link",
                 "probe",
                 "tcp_socket_action",

@@ -48,7 +48,7 @@ def test_a_new_backend_needs_nothing_but_variables(services: str) -> None:
     notes = load(env=env).backends["notes"]
 
     assert (notes.target, notes.services) == ("notes:50053", (NOTES,))
-    assert notes.deadline_seconds == 2.0  # servicekit's client default
+    assert notes.deadline_seconds == 5.0  # the gateway's own call policy
 
 
 def test_a_backend_in_an_env_file_is_found_too(tmp_path: Path) -> None:
@@ -78,9 +78,21 @@ def test_the_default_map_is_the_lowest_layer_overridden_key_by_key() -> None:
 
     assert (backends["notes"].target, backends["notes"].services) == ("notes:50053", (NOTES,))
     assert backends["notes"].max_attempts == 2
-    assert backends["user"].target == "127.0.0.1:50051"  # settings.toml over the default
-    assert backends["user"].max_attempts == 3
+    assert backends["user"].target == "127.0.0.1:60000"
+    assert backends["user"].max_attempts == 1
     assert backends["user"].services == (USER,)
+    assert "auth" not in backends  # the map is the defaults', not settings.toml's
+
+
+def test_the_default_map_is_every_grpc_service_of_the_manifests() -> None:
+    backends = load(env={}).backends
+
+    assert {name: (b.target, b.services) for name, b in backends.items()} == {
+        "user": ("127.0.0.1:50051", (USER,)),
+        "auth": ("127.0.0.1:50052", ("acme.auth.v1.AuthService",)),
+    }
+    assert backends["auth"].deadline_seconds == 10.0  # what auth's manifest asks callers for
+    assert backends["user"].deadline_seconds == 5.0
 
 
 def test_every_problem_of_the_backends_is_reported_at_once() -> None:

@@ -114,6 +114,40 @@ $(TOOLS)/gen-java.installed: gen/java/pom.xml
 	@touch $@
 # --- end of generated clients ---------------------------------------------------------------
 
+# --- Conformance runners: tests/conformance/{go,ts,java} ----------------------------------
+# The runners that play the shared client session and wire vectors of tests/conformance/data
+# in each language through its generated client (tests/conformance/README.md). These steps
+# fetch, once, what they build with (each re-run only when its pin files change), so that
+# `make test` builds and runs them offline; each waits for its generated tree's step. The
+# TypeScript runner is type-checked by the pinned tsc and run by the pinned tsx
+# (platform/tools/npm); the Python runner needs nothing beyond the virtualenv.
+CONFORMANCE_DEPS := $(TOOLS)/conformance-go.installed $(TOOLS)/conformance-ts.installed \
+  $(TOOLS)/conformance-java.installed
+installed: $(CONFORMANCE_DEPS)
+
+# Go: the modules of tests/conformance/go (gen/go's through its replace) into Go's module cache.
+$(TOOLS)/conformance-go.installed: tests/conformance/go/go.mod tests/conformance/go/go.sum \
+  $(TOOLS)/gen-go.installed
+	@mkdir -p $(TOOLS)
+	cd tests/conformance/go && go mod download
+	@touch $@
+
+# npm: tests/conformance/ts/node_modules exactly as its lockfile says; @acme/api in it is a
+# link to gen/ts, whose own dependencies its step installs.
+$(TOOLS)/conformance-ts.installed: tests/conformance/ts/package.json \
+  tests/conformance/ts/package-lock.json $(TOOLS)/gen-ts.installed
+	@mkdir -p $(TOOLS)
+	npm ci --prefix tests/conformance/ts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Maven: the runner's dependencies and build plugins (build-helper adds gen/java's sources)
+# into the local repository.
+$(TOOLS)/conformance-java.installed: tests/conformance/java/pom.xml $(TOOLS)/gen-java.installed
+	@mkdir -p $(TOOLS)
+	mvn -q -B -f tests/conformance/java/pom.xml dependency:go-offline
+	@touch $@
+# --- end of conformance runners -------------------------------------------------------------
+
 # uv keeps the versions already in the lock unless pyproject.toml asks for others.
 UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --python-version 3.11 --custom-compile-command "make lock"
 

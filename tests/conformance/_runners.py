@@ -1,0 +1,125 @@
+"""The four conformance runners: how each is built (offline, from what `make install`
+fetched) and how it is started.
+
+A language whose toolchain or installed dependencies are missing is skipped, naming its
+tier ("Go toolchain tier: ..."); with CI=true tests/conftest.py makes that a failure. A
+build that fails for any other reason fails the test, with the build's output.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+__all__ = ["LANGUAGES", "Runners"]
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+NPM_BIN = ROOT / "platform" / "tools" / "npm" / "node_modules" / ".bin"
+LANGUAGES = ("python", "go", "typescript", "java")
+# Maven's words for an artifact that offline mode cannot get.
+NOT_DOWNLOADED = ("offline mode", "has not been downloaded", "Could not resolve dependencies")
+
+
+def run(command: list[str], cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        env={**os.environ, **env},
+    )
+
+
+def output(done: subprocess.CompletedProcess[str]) -> str:
+    command = " ".join(map(str, done.args))
+    return f"$ {command}\nexit {done.returncode}\n{done.stdout}\n{done.stderr}"
+
+
+def program(name: str, tier: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        pytest.skip(f"{tier} toolchain tier: {name} is not installed")
+    return found
+
+
+def python() -> list[str]:
+    return [sys.executable, str(HERE / "python" / "runner.py")]
+
+
+def go() -> list[str]:
+    folder = HERE / "go"
+    go = program("go", "Go")
+    offline = {"GOPROXY": "off", "GOFLAGS": "-mod=readonly"}
+    if run([go, "mod", "download"], folder, **offline).returncode != 0:
+        pytest.skip("Go toolchain tier: the runner's modules are not downloaded (make install)")
+    binary = folder / "bin" / "conformance"
+    built = run([go, "build", "-o", str(binary), "."], folder, **offline)
+    assert built.returncode == 0, output(built)
+    return [str(binary)]
+
+
+def typescript() -> list[str]:
+    folder = HERE / "ts"
+    program("node", "TypeScript")
+    tsc, tsx = NPM_BIN / "tsc", NPM_BIN / "tsx"
+    if not (tsc.is_file() and tsx.is_file()):
+        pytest.skip("TypeScript toolchain tier: tsc or tsx is not installed (make install)")
+    wanted = ["@acme/api", "@connectrpc/connect-node", "@types/node"]
+    missing = [name for name in wanted if not (folder / "node_modules" / name).exists()]
+    if missing or not (ROOT / "gen" / "ts" / "node_modules" / "@bufbuild" / "protobuf").is_dir():
+        lacking = missing or "gen/ts's dependencies"
+        pytest.skip(f"TypeScript toolchain tier: the runner lacks {lacking} (make install)")
+    checked = run([str(tsc), "--noEmit", "-p", str(folder)])  # strict, as gen/ts is
+    assert checked.returncode == 0, output(checked)
+    return [str(tsx), str(folder / "src" / "runner.ts")]
+
+
+def java() -> list[str]:
+    folder = HERE / "java"
+    mvn = program("mvn", "Java")
+    java = program("java", "Java")
+    built = run([mvn, "-q", "-B", "-o", "-f", str(folder / "pom.xml"), "compile"])
+    if built.returncode != 0 and any(word in built.stdout for word in NOT_DOWNLOADED):
+        pytest.skip(
+            "Java toolchain tier: the runner's dependencies are not in the local Maven "
+            "repository (make install)"
+        )
+    assert built.returncode == 0, output(built)
+    classpath = (folder / "target" / "classpath.txt").read_text().strip()
+    target = folder / "target" / "classes"
+    return [java, "-cp", f"{target}{os.pathsep}{classpath}", "com.acme.conformance.Runner"]
+
+
+BUILDERS: dict[str, Callable[[], list[str]]] = {
+    "python": python,
+    "go": go,
+    "typescript": typescript,
+    "java": java,
+}
+
+
+class Runners:
+    """Each language's runner, built on first use and once only (a skip is kept too)."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, list[str] | BaseException] = {}
+
+    def command(self, language: str) -> list[str]:
+        if language not in self._built:
+            try:
+                self._built[language] = BUILDERS[language]()
+            except (AssertionError, pytest.skip.Exception) as outcome:
+                self._built[language] = outcome
+        built = self._built[language]
+        if isinstance(built, BaseException):
+            raise built
+        return built

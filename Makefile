@@ -46,11 +46,11 @@ else ifneq ($(DB),sqlite)
 $(error DB=$(DB): use DB=sqlite (the default) or DB=postgres)
 endif
 
-up: generate ## Run the whole stack locally on SQLite (DB=postgres: on a PostgreSQL of its own)
+up: stack-generated ## Run the whole stack locally on SQLite (DB=postgres: on a PostgreSQL of its own)
 	@mkdir -p .run
 	@$(READABLE_LOGS) exec $(WITH_DB) bash -c '$(MIGRATE) exec $(VENV)/bin/honcho start -f Procfile'
 
-dev: generate ## `make up`, with each service restarted when its code changes (DB= as for up)
+dev: stack-generated ## `make up`, with each service restarted when its code changes (DB= as for up)
 	@mkdir -p .run
 	@$(READABLE_LOGS) exec $(WITH_DB) bash -c '$(MIGRATE) exec $(VENV)/bin/honcho start -f Procfile.dev'
 
@@ -60,6 +60,10 @@ install: ## Install every pinned tool: Python (.venv, uv), Go, npm and Maven one
 .PHONY: installed
 installed: $(STAMP) $(TOOLS)/go.installed $(TOOLS)/npm.installed $(TOOLS)/maven.installed
 	@:
+
+# Python alone (.venv): what the stack, the Python checks and the contract lint need.
+.PHONY: install-python
+install-python: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml platform/tools/python/venv.sh
 	@platform/tools/python/venv.sh $(VENV) $(PYTHON3)
@@ -151,18 +155,26 @@ $(TOOLS)/conformance-java.installed: tests/conformance/java/pom.xml $(TOOLS)/gen
 # uv keeps the versions already in the lock unless pyproject.toml asks for others.
 UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --python-version 3.11 --custom-compile-command "make lock"
 
-lock: install ## Re-resolve requirements.lock (dev tools too) and requirements-runtime.lock (image)
+lock: install-python ## Re-resolve requirements.lock (dev tools too) and requirements-runtime.lock (image)
 	$(UV_COMPILE) --extra dev -o requirements.lock pyproject.toml
 	$(UV_COMPILE) -c requirements.lock -o requirements-runtime.lock pyproject.toml
 
-thirdparty: install ## Materialise third-party protos (google/api, buf/validate) into .thirdparty/
+thirdparty: install-python ## Materialise third-party protos (google/api, buf/validate) into .thirdparty/
 	@$(PYTHON) -m contractkit.cli thirdparty
 
-generate: thirdparty ## Regenerate gen/ (Python, Go, TypeScript, Java) and api/openapi (writes only what changed)
+generate: thirdparty install ## Regenerate gen/ (Python, Go, TypeScript, Java) and api/openapi (writes only what changed)
 	@$(PYTHON) -m contractkit.cli generate
 	@$(PYTHON) -m stackkit derive
 
-check-generated: thirdparty ## Fail naming each generated file that is stale
+# What the running stack needs of the contracts: the Python stubs and the OpenAPI document,
+# regenerated if a contract changed (no other language's tools needed), and the files the
+# service manifests derive.
+.PHONY: stack-generated
+stack-generated: thirdparty
+	@$(PYTHON) -m contractkit.cli generate --only gen/python,api/openapi
+	@$(PYTHON) -m stackkit derive
+
+check-generated: thirdparty install ## Fail naming each generated file that is stale
 	@$(PYTHON) -m contractkit.cli check-generated
 	@$(PYTHON) -m stackkit check
 
@@ -175,7 +187,7 @@ format: thirdparty ## Format the contracts and the Python code in place
 # with a throw-away SQLite database migrated to head: no server), numbered in order and
 # formatted: services/<name>/migrations/0002_add_locale.py.
 .PHONY: migration
-migration: install ## New migration from the models: make migration SERVICE=user MSG="add locale"
+migration: install-python ## New migration from the models: make migration SERVICE=user MSG="add locale"
 	@test -n "$(SERVICE)" && test -n "$${MSG:-}" || { \
 	  echo 'usage: make migration SERVICE=<name> MSG="what it changes"' >&2; exit 2; }
 	$(PYTHON) -m services.$(SERVICE) revision --autogenerate -m "$$MSG"
@@ -190,7 +202,7 @@ lint: thirdparty ## Contract lint: buf format, buf lint, access policies, OpenAP
 breaking: thirdparty ## Breaking changes of the contracts and the REST face against $(BASE)
 	@$(PYTHON) -m contractkit.cli breaking --against $(BASE)
 
-style: install ## Python lint and types: ruff, mypy (strict), import contracts
+style: install-python ## Python lint and types: ruff, mypy (strict), import contracts
 	$(VENV)/bin/ruff check platform services tests bench
 	$(VENV)/bin/ruff format --check --quiet platform services tests bench
 	$(VENV)/bin/mypy
@@ -201,16 +213,16 @@ style: install ## Python lint and types: ruff, mypy (strict), import contracts
 PYTEST_WORKERS ?= auto
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
-test-python: thirdparty ## Run the test suite with coverage of platform/ and services/
+test-python: thirdparty install ## Run the test suite with coverage of platform/ and services/
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL) --cov --cov-report=term
 
 check: lint style ## The fast tier (under a minute): formats, lints, types, unit and contract tests
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL) -q -m "not slow" tests/unit tests/contracts
 
-sec-scan: install ## Security lint of the code: bandit over platform/ and services/
+sec-scan: install-python ## Security lint of the code: bandit over platform/ and services/
 	$(VENV)/bin/bandit -q -r platform services
 
-audit: install ## Known vulnerabilities of the locked dependencies (pip-audit; needs the network)
+audit: install-python ## Known vulnerabilities of the locked dependencies (pip-audit; needs the network)
 	@$(VENV)/bin/pip-audit --strict --progress-spinner off -r requirements.lock || { \
 	  echo "audit: a vulnerable dependency, or the vulnerability service (pypi.org's JSON API) could not be reached: this target needs the network"; exit 1; }
 

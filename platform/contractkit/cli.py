@@ -3,7 +3,8 @@
     contractkit thirdparty        materialise third-party protos into .thirdparty/proto
     contractkit lint              access-policy rule and OpenAPI lint
     contractkit breaking [--against BRANCH]
-    contractkit generate          regenerate the derived files, writing only what changed
+    contractkit generate [--only gen/python,api/openapi]
+                                  regenerate the derived files, writing only what changed
     contractkit check-generated   fail naming each stale generated file
 
 Each command prints one line per finding and exits 1 when there is any, 2 when the
@@ -68,8 +69,9 @@ def _breaking(root: Path, args: argparse.Namespace) -> int:
     return 1
 
 
-def _generate(root: Path, _: argparse.Namespace) -> int:
-    found = generate(root)
+def _generate(root: Path, args: argparse.Namespace) -> int:
+    only = args.only.split(",") if args.only else None
+    found = generate(root, only)
     written, removed = len(found.missing) + len(found.stale), len(found.extra)
     if written or removed:
         print(f"generate: {written} file(s) written, {removed} removed")
@@ -109,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = sub.add_parser(name)
         if name == "breaking":
             command.add_argument("--against", default="main", help="base branch")
+        if name == "generate":
+            command.add_argument(
+                "--only", default="", help="output folders, comma-separated (gen/python,...)"
+            )
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args.root.resolve(), args)

@@ -94,9 +94,16 @@ class Differences:
     stale: list[str] = field(default_factory=list)
 
 
-def _differences(fresh_root: Path, root: Path) -> Differences:
+def _folders(only: Sequence[str] | None) -> list[str]:
+    """The generated folders of the outputs `only` names (all of them for None)."""
+    if only is None:
+        return list(GENERATED_DIRS)
+    return [f for f in GENERATED_DIRS if any(f == o or f.startswith(f"{o}/") for o in only)]
+
+
+def _differences(fresh_root: Path, root: Path, only: Sequence[str] | None = None) -> Differences:
     found = Differences()
-    for folder in GENERATED_DIRS:
+    for folder in _folders(only):
         fresh, current = fresh_root / folder, root / folder
         want, have = _files(fresh), _files(current)
         found.missing += [f"{folder}/{f}" for f in sorted(want - have)]
@@ -124,12 +131,15 @@ def stale_files(root: Path) -> list[str]:
     return sorted(problems)
 
 
-def generate(root: Path) -> Differences:
-    """Regenerate the derived files of `root` in place; return what was written or removed."""
+def generate(root: Path, only: Sequence[str] | None = None) -> Differences:
+    """Regenerate the derived files of `root` in place; return what was written or removed.
+
+    `only` (output folders of buf.gen.yaml, e.g. ``["gen/python", "api/openapi"]``) limits
+    it to those outputs: the running stack needs no other language's plugins."""
     with tempfile.TemporaryDirectory(prefix="generated-") as tmp:
         scratch = Path(tmp)
-        generate_into(root, scratch)
-        found = _differences(scratch, root)
+        generate_into(root, scratch, only)
+        found = _differences(scratch, root, only)
         for name in found.missing + found.stale:
             _replace(scratch / name, root / name)
     for name in found.extra:

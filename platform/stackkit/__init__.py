@@ -3,5 +3,7 @@
 
 Read ``manifest.py`` first (what a manifest says, and the checks across manifests), then
 ``derived.py`` (every derived file, written by `make generate` and checked by
-`make check-generated`); ``local.py`` derives the local stack's files.
+`make check-generated`); ``local.py`` derives the local stack's files, ``workload.py``
+(names and settings from ``k8s.py``), ``overlays.py`` and ``netpol.py`` the cluster's.
+``cluster.py`` reads the manifests' optional ``cluster`` key.
 """

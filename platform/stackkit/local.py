@@ -59,16 +59,13 @@ def procfiles(manifests: Sequence[ServiceManifest]) -> dict[str, str]:
     dev = [
         "# `make dev`: the stack of `make up`, each service restarted (watchfiles) when its code\n",
         "# or settings, the shared runtime or the generated stubs change (the gateway: also the\n",
-        "# OpenAPI document). watchfiles' default filter skips __pycache__ and editor files; a\n",
-        "# service's k8s/ manifests are not its running code. `ready`: as in the Procfile.\n",
+        "# OpenAPI document). watchfiles' default filter skips __pycache__ and editor files.\n",
+        "# `ready`: as in the Procfile.\n",
         f"# {GENERATED}\n",
     ]
     for m in ordered:
         watched = " ".join((f"services/{m.name}", *_shared(m)))
-        dev.append(
-            f"{m.name}: exec watchfiles --ignore-paths services/{m.name}/k8s "
-            f'"python -m {m.package} serve" {watched}\n'
-        )
+        dev.append(f'{m.name}: exec watchfiles "python -m {m.package} serve" {watched}\n')
     return {"Procfile": "".join([*up, ready]), "Procfile.dev": "".join([*dev, ready])}
 
 

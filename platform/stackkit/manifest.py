@@ -2,9 +2,10 @@
 
 A manifest says what the rest of the platform needs to know of a service, once: its name
 and kind, the contract services it implements, its ports, whether it owns a database, the
-services it calls, and the client settings its callers should use. ``load_manifests``
-reads them all and reports every problem at once (``ManifestError``), each naming the file
-and the key.
+services it calls, whether it verifies access tokens, the client settings its callers
+should use, and (optional, ``cluster``) what only its Kubernetes workload needs: resources,
+settings from its Secret, settings of its own. ``load_manifests`` reads them all and
+reports every problem at once (``ManifestError``), each naming the file and the key.
 """
 
 from __future__ import annotations
@@ -17,15 +18,36 @@ from typing import Any, Literal
 
 import yaml
 
-__all__ = ["MANIFEST", "Kind", "ManifestError", "ServiceManifest", "load_manifests"]
+from stackkit.cluster import ClusterSpec, read_cluster
+
+__all__ = [
+    "MANIFEST",
+    "ClusterSpec",
+    "Kind",
+    "ManifestError",
+    "ServiceManifest",
+    "load_manifests",
+]
 
 MANIFEST = "service.yaml"
 Kind = Literal["grpc", "gateway"]
 _KINDS = ("grpc", "gateway")
 _NAME = re.compile(r"[a-z][a-z0-9]*")  # a Python package, an env prefix, a DNS label
 _SERVICE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+\.[A-Z][A-Za-z0-9]*")
-_KEYS = {"name", "kind", "implements", "ports", "database", "calls", "client"}
+_KEYS = {
+    "name",
+    "kind",
+    "implements",
+    "ports",
+    "database",
+    "calls",
+    "verifies_tokens",
+    "client",
+    "cluster",
+}
 _PORTS = {"serve", "metrics"}
+# Workloads of the platform's own in the cluster, beside the services.
+_RESERVED = {"postgres", "prometheus", "grafana", "jaeger"}
 
 
 class ManifestError(ValueError):
@@ -47,12 +69,18 @@ class ServiceManifest:
     metrics_port: int
     database: bool
     calls: tuple[str, ...]
+    verifies_tokens: bool = False
     client: Mapping[str, Any] = field(default_factory=dict)
+    cluster: ClusterSpec = field(default_factory=ClusterSpec)
 
     @property
     def env_prefix(self) -> str:
         """The prefix of its settings variables: ``USER`` for ``USER_GRPC__PORT``."""
         return self.name.upper()
+
+    def variable(self, setting: str) -> str:
+        """The variable of a setting: ``USER_AUTH__JWKS_URL`` for ``auth.jwks_url``."""
+        return f"{self.env_prefix}_{setting.upper().replace('.', '__')}"
 
     @property
     def package(self) -> str:
@@ -91,6 +119,8 @@ def _read(path: Path, where: str, problems: list[str]) -> ServiceManifest | None
         found.append(f"name: {name!r} must be the folder's name, {path.parent.name!r}")
     elif not _NAME.fullmatch(name):
         found.append(f"name: {name!r} must be lowercase letters and digits")
+    elif name in _RESERVED:
+        found.append(f"name: {name!r} is a platform workload's name in the cluster")
     kind = data.get("kind")
     if kind not in _KINDS:
         found.append(f"kind: {kind!r} must be one of {', '.join(_KINDS)}")
@@ -103,13 +133,13 @@ def _read(path: Path, where: str, problems: list[str]) -> ServiceManifest | None
     if kind == "grpc" and not implements:
         found.append("implements: a grpc service implements at least one contract service")
     ports = _ports(data.get("ports"), found)
-    database = data.get("database", False)
-    if not isinstance(database, bool):
-        found.append(f"database: {database!r} must be true or false")
+    database = _flag(data, "database", found)
+    verifies_tokens = _flag(data, "verifies_tokens", found)
     calls = _strings(data.get("calls", []), "calls", found)
     client = data.get("client", {})
     if not isinstance(client, dict):
         found.append("client: must be a mapping of client settings")
+    cluster = read_cluster(data.get("cluster", {}), found)
     problems += [f"{where}: {problem}" for problem in found]
     if found or not isinstance(name, str) or kind not in _KINDS:
         return None
@@ -121,8 +151,18 @@ def _read(path: Path, where: str, problems: list[str]) -> ServiceManifest | None
         metrics_port=ports["metrics"],
         database=database,
         calls=tuple(calls),
+        verifies_tokens=verifies_tokens,
         client=client,
+        cluster=cluster,
     )
+
+
+def _flag(data: Mapping[str, object], key: str, found: list[str]) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        found.append(f"{key}: {value!r} must be true or false")
+        return False
+    return value
 
 
 def _strings(value: object, key: str, found: list[str]) -> list[str]:
@@ -162,6 +202,12 @@ def _cross_checks(manifests: list[ServiceManifest]) -> list[str]:
             if service in served:
                 problems.append(f"{where}: implements: {service} is also {served[service]}'s")
             served.setdefault(service, manifest.name)
-    if sum(m.kind == "gateway" for m in manifests) > 1:
+    gateways = sum(m.kind == "gateway" for m in manifests)
+    if gateways > 1:
         problems.append("services/: more than one service of kind gateway")
+    problems += [
+        f"services/{m.name}/{MANIFEST}: verifies_tokens: no service of kind gateway serves the keys"
+        for m in manifests
+        if m.verifies_tokens and not gateways
+    ]
     return problems

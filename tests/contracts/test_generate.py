@@ -120,3 +120,24 @@ def test_a_file_the_contracts_do_not_generate_is_removed(sandbox: Sandbox) -> No
     assert result.stdout.strip() == "generate: 0 file(s) written, 1 removed"
     assert not stray.exists()
     assert sandbox.contractkit("check-generated").returncode == 0
+
+
+def test_only_the_stacks_outputs_are_regenerated_when_asked(sandbox: Sandbox) -> None:
+    sandbox.edit(
+        USER,
+        "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n",
+        "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n"
+        "  // Preferred language.\n  string language = 99;\n",
+    )
+    before = mtimes(sandbox.root)
+
+    result = sandbox.contractkit("generate", "--only", "gen/python,api/openapi")
+
+    after = mtimes(sandbox.root)
+    changed = {name for name in before if after.get(name) != before[name]}
+    assert result.returncode == 0, result.stderr
+    assert "gen/python/acme/user/v1/user_pb2.py" in changed
+    assert "api/openapi/acme.openapi.yaml" in changed
+    assert not any(name.startswith(("gen/go/", "gen/ts/", "gen/java/")) for name in changed)
+    stale = sandbox.contractkit("check-generated").stdout
+    assert "gen/go/acme/user/v1/user.pb.go: stale" in stale

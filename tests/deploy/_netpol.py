@@ -25,7 +25,6 @@ Labels = Mapping[str, str]
 
 DNS_NAMESPACE = "kube-system"
 DNS_LABELS = {"k8s-app": "kube-dns"}
-SERVICES = ("user", "auth", "gateway")
 
 
 class Flow(NamedTuple):

@@ -1,4 +1,9 @@
-"""The kustomize overlays render, validate against the Kubernetes schemas and are hardened."""
+"""The kustomize overlays render, validate against the Kubernetes schemas and are hardened.
+
+What each overlay must hold comes from the service manifests (``tests/deploy/_services.py``):
+a declared service without its workload fails, and so does a service workload without a
+manifest. ``test_new_service.py`` runs the same checks on a third manifest.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +23,23 @@ import pytest
 import yaml
 
 from servicekit.grpc.health import LIVENESS_SERVICE as LIVENESS
+from stackkit import k8s
+from stackkit.manifest import ServiceManifest
+from tests.deploy._services import (
+    MANIFESTS,
+    ROOT,
+    SERVICES,
+    WORKLOAD_KINDS,
+    by_name,
+    gateways,
+    grpc,
+    workload_problems,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-OVERLAYS = ROOT / "platform" / "deploy" / "overlays"
-SERVICES = ("user", "auth", "gateway")
-GRPC_PORTS = {"user": 50051, "auth": 50052}
-METRICS_PORTS = {"user": 9464, "auth": 9465, "gateway": 9466}
+OVERLAYS = Path("platform") / "deploy" / "overlays"
 # The newest schemas kubernetes-validate ships (the same minor as the pinned kubectl).
 KUBERNETES_VERSION = "1.37.0"
 TMP = "/tmp"  # noqa: S108 - the pods' writable emptyDir, not a temporary file
-WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
 
 Doc = dict[str, Any]
 
@@ -40,9 +52,10 @@ def _kubectl() -> str:
 
 
 @functools.cache
-def render(overlay: str) -> tuple[Doc, ...]:
+def render(overlay: str, root: Path = ROOT) -> tuple[Doc, ...]:
+    """The overlay of the repository at ``root`` (a throw-away copy in some tests)."""
     result = subprocess.run(
-        [_kubectl(), "kustomize", str(OVERLAYS / overlay)],
+        [_kubectl(), "kustomize", str(root / OVERLAYS / overlay)],
         capture_output=True,
         text=True,
         check=False,
@@ -85,8 +98,12 @@ PROD_OVERLAYS = ("prod", "prod-observability")
 
 
 def test_every_overlay_on_disk_is_checked() -> None:
-    on_disk = {path.parent.name for path in OVERLAYS.glob("*/kustomization.yaml")}
+    on_disk = {path.parent.name for path in (ROOT / OVERLAYS).glob("*/kustomization.yaml")}
     assert on_disk == set(OVERLAY_NAMES)
+
+
+def test_the_liveness_service_of_the_probes_is_servicekits() -> None:
+    assert k8s.LIVENESS_SERVICE == LIVENESS
 
 
 @pytest.fixture(params=OVERLAY_NAMES)
@@ -102,44 +119,60 @@ def test_every_document_is_valid_for_kubernetes(overlay: str) -> None:
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
 
 
-def test_every_service_has_its_objects(overlay: str) -> None:
+def test_every_declared_service_and_no_other_has_its_objects(overlay: str) -> None:
     docs = render(overlay)
+    assert workload_problems(docs, MANIFESTS) == []
     for name in SERVICES:
-        for kind in ("Deployment", "Service", "ServiceAccount"):
-            find(docs, kind, name)
         account = find(docs, "ServiceAccount", name)
         assert account.get("automountServiceAccountToken") is False
-        find(docs, "ConfigMap", f"{name}-config")
     find(docs, "StatefulSet", "postgres")
     find(docs, "Service", "postgres")
+
+
+def test_a_declared_service_without_a_workload_fails() -> None:
+    for gone in SERVICES:
+        docs = [d for d in render("dev") if d["metadata"]["name"] != gone]
+        problems = workload_problems(docs, MANIFESTS)
+        assert f"service {gone}: 0 Deployment/{gone}, expected one" in problems
+
+
+def test_a_service_workload_without_a_manifest_fails() -> None:
+    for undeclared in SERVICES:
+        manifests = [m for m in MANIFESTS if m.name != undeclared]
+        problems = workload_problems(render("prod"), manifests)
+        assert any(p.startswith(f"Deployment/{undeclared}: a service workload") for p in problems)
 
 
 def test_every_workload_is_hardened(overlay: str) -> None:
     found = workloads(render(overlay))
     assert {w["metadata"]["name"] for w in found} >= {*SERVICES, "postgres"}
     for workload in found:
-        where = f"{overlay}: {workload['kind']}/{workload['metadata']['name']}"
-        spec = pod_spec(workload)
-        assert spec.get("automountServiceAccountToken") is False, where
-        assert spec["securityContext"]["runAsNonRoot"] is True, where
-        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", where
-        for container, is_init in containers(workload):
-            at = f"{where} container {container['name']}"
-            context = container["securityContext"]
-            assert context["runAsNonRoot"] is True, at
-            assert context.get("runAsUser", 0) != 0, at
-            assert context["readOnlyRootFilesystem"] is True, at
-            assert context["allowPrivilegeEscalation"] is False, at
-            assert context["capabilities"]["drop"] == ["ALL"], at
-            assert context.get("privileged", False) is False, at
-            assert context["seccompProfile"]["type"] == "RuntimeDefault", at
-            limits = container["resources"]["limits"]
-            requests = container["resources"]["requests"]
-            assert {"cpu", "memory"} <= limits.keys(), at
-            assert {"cpu", "memory"} <= requests.keys(), at
-            if not is_init:
-                assert "readinessProbe" in container, at
-                assert "livenessProbe" in container, at
+        assert_hardened(workload, f"{overlay}: {workload['kind']}/{workload['metadata']['name']}")
+
+
+def assert_hardened(workload: Doc, where: str) -> None:
+    """Non-root, read-only, no privilege, no capability, seccomp, limits and probes."""
+    spec = pod_spec(workload)
+    assert spec.get("automountServiceAccountToken") is False, where
+    assert spec["securityContext"]["runAsNonRoot"] is True, where
+    assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", where
+    for container, is_init in containers(workload):
+        at = f"{where} container {container['name']}"
+        context = container["securityContext"]
+        assert context["runAsNonRoot"] is True, at
+        assert context.get("runAsUser", 0) != 0, at
+        assert context["readOnlyRootFilesystem"] is True, at
+        assert context["allowPrivilegeEscalation"] is False, at
+        assert context["capabilities"]["drop"] == ["ALL"], at
+        assert context.get("privileged", False) is False, at
+        assert context["seccompProfile"]["type"] == "RuntimeDefault", at
+        limits = container["resources"]["limits"]
+        requests = container["resources"]["requests"]
+        assert {"cpu", "memory"} <= limits.keys(), at
+        assert {"cpu", "memory"} <= requests.keys(), at
+        if not is_init:
+            assert "readinessProbe" in container, at
+            assert "livenessProbe" in container, at
 
 
 def app_container(spec: Doc) -> Doc:
@@ -147,49 +180,59 @@ def app_container(spec: Doc) -> Doc:
     return container
 
 
-def grace_seconds(service: str) -> float:
+def grace_seconds(manifest: ServiceManifest) -> float:
     """The drain time the service's own settings give (``[grpc]`` or ``[http]``)."""
-    settings = tomllib.loads((ROOT / "services" / service / "settings.toml").read_text())
-    section = "grpc" if service in GRPC_PORTS else "http"
-    value: float = settings[section]["grace_seconds"]
+    settings_file = ROOT / "services" / manifest.name / "settings.toml"
+    settings = tomllib.loads(settings_file.read_text()) if settings_file.is_file() else {}
+    section = "grpc" if manifest.kind == "grpc" else "http"
+    value: float = settings.get(section, {}).get("grace_seconds", 10.0)
     return value
 
 
 def test_service_pods_match_the_service_settings(overlay: str) -> None:
     docs = render(overlay)
-    for name in SERVICES:
-        deployment = find(docs, "Deployment", name)
-        spec = pod_spec(deployment)
-        assert spec["securityContext"]["runAsUser"] == 10001
-        # SIGTERM comes after the preStop pause; the drain (grace_seconds) must fit after it.
-        pause = app_container(spec)["lifecycle"]["preStop"]["sleep"]["seconds"]
-        assert spec["terminationGracePeriodSeconds"] > pause + grace_seconds(name)
-        assert spec["serviceAccountName"] == name
-        strategy = deployment["spec"]["strategy"]
-        assert strategy["type"] == "RollingUpdate"
-        assert strategy["rollingUpdate"]["maxUnavailable"] == 0
-        assert any(v.get("name") == "tmp" and "emptyDir" in v for v in spec["volumes"])
-        app = spec["containers"][0]
-        assert app["securityContext"]["runAsUser"] == 10001
-        assert any(m["mountPath"] == TMP for m in app["volumeMounts"])
-        ports = {p["name"]: p["containerPort"] for p in app["ports"]}
-        assert ports["metrics"] == METRICS_PORTS[name]
-        if name in GRPC_PORTS:
-            # Readiness follows the database; liveness and startup only the process.
-            assert app["readinessProbe"]["grpc"] == {"port": GRPC_PORTS[name]}
-            for probe in ("livenessProbe", "startupProbe"):
-                assert app[probe]["grpc"] == {"port": GRPC_PORTS[name], "service": LIVENESS}
-            migrate = [c for c in spec["initContainers"] if c["name"] == "migrate"]
-            assert len(migrate) == 1
-            assert migrate[0]["args"] == ["migrate"]
-        else:
-            assert app["readinessProbe"]["httpGet"]["path"] == "/readyz"
-            assert app["livenessProbe"]["httpGet"]["path"] == "/healthz"
-            assert ports["http"] == 8080
+    for manifest in MANIFESTS:
+        assert_service_pod(docs, manifest)
 
 
-def _pod_env(docs: tuple[Doc, ...], name: str) -> dict[str, str]:
+def assert_service_pod(docs: Sequence[Doc], manifest: ServiceManifest) -> None:
+    """The pod its manifest declares: ports, probes, migrations, drain, a writable /tmp."""
+    name = manifest.name
+    deployment = find(tuple(docs), "Deployment", name)
+    spec = pod_spec(deployment)
+    assert spec["securityContext"]["runAsUser"] == 10001
+    # SIGTERM comes after the preStop pause; the drain (grace_seconds) must fit after it.
+    pause = app_container(spec)["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert spec["terminationGracePeriodSeconds"] > pause + grace_seconds(manifest)
+    assert spec["serviceAccountName"] == name
+    strategy = deployment["spec"]["strategy"]
+    assert strategy["type"] == "RollingUpdate"
+    assert strategy["rollingUpdate"]["maxUnavailable"] == 0
+    assert any(v.get("name") == "tmp" and "emptyDir" in v for v in spec["volumes"])
+    app = spec["containers"][0]
+    assert app["securityContext"]["runAsUser"] == 10001
+    assert any(m["mountPath"] == TMP for m in app["volumeMounts"])
+    ports = {p["name"]: p["containerPort"] for p in app["ports"]}
+    assert ports["metrics"] == manifest.metrics_port
+    migrate = [c for c in spec.get("initContainers", []) if c["name"] == "migrate"]
+    assert len(migrate) == (1 if manifest.database else 0), name
+    assert all(c["args"] == ["migrate"] for c in migrate)
+    if manifest.kind == "grpc":
+        port = manifest.serve_port
+        assert ports["grpc"] == port
+        # Readiness follows the database; liveness and startup only the process.
+        assert app["readinessProbe"]["grpc"] == {"port": port}
+        for probe in ("livenessProbe", "startupProbe"):
+            assert app[probe]["grpc"] == {"port": port, "service": LIVENESS}
+    else:
+        assert app["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert app["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert ports["http"] == manifest.serve_port
+
+
+def pod_env(docs: Sequence[Doc], name: str) -> dict[str, str]:
     """The service's environment as the pod sees it, with the overlay's Secrets resolved."""
+    docs = tuple(docs)
     app = pod_spec(find(docs, "Deployment", name))["containers"][0]
     env: dict[str, str] = {}
     for source in app.get("envFrom", []):
@@ -212,38 +255,76 @@ def _decode(value: str) -> str:
 
 def test_the_pod_environment_is_accepted_by_each_service(overlay: str) -> None:
     docs = render(overlay)
-    for name in SERVICES:
-        env = _pod_env(docs, name)
-        prefix = name.upper()
-        assert env[f"{prefix}_METRICS__HOST"] == "0.0.0.0"  # noqa: S104 - scraped in-cluster
-        settings_module = importlib.import_module(f"services.{name}.settings")
+    for manifest in MANIFESTS:
+        env = pod_env(docs, manifest.name)
+        settings_module = importlib.import_module(f"services.{manifest.name}.settings")
         settings = settings_module.load(env=env)
-        assert settings.metrics.port == METRICS_PORTS[name]
-    assert _pod_env(docs, "auth")["AUTH_USER_CLIENT__TARGET"] == "user:50051"
-    gateway = _pod_env(docs, "gateway")
-    assert gateway["GATEWAY_BACKENDS__USER__TARGET"] == "user:50051"
-    assert gateway["GATEWAY_BACKENDS__AUTH__TARGET"] == "auth:50052"
+        assert settings.metrics.port == manifest.metrics_port
+        assert_declared_environment(docs, manifest, MANIFESTS)
+
+
+def assert_declared_environment(
+    docs: Sequence[Doc], manifest: ServiceManifest, manifests: Sequence[ServiceManifest]
+) -> None:
+    """Where its manifest says it listens, what it calls, where its keys and secrets are."""
+    env = pod_env(docs, manifest.name)
+    variable = manifest.variable
+    assert env[variable("metrics.host")] == "0.0.0.0"  # noqa: S104 - scraped in-cluster
+    assert env[variable("metrics.port")] == str(manifest.metrics_port)
+    face = "grpc" if manifest.kind == "grpc" else "http"
+    assert env[variable(f"{face}.port")] == str(manifest.serve_port)
+    services = by_name(manifests)
+    for callee in manifest.calls:
+        assert env[variable(f"{callee}_client.target")] == f"{callee}:{services[callee].serve_port}"
+    if manifest.kind == "gateway":
+        for backend in grpc(manifests):
+            target = f"{backend.name}:{backend.serve_port}"
+            assert env[variable(f"backends.{backend.name}.target")] == target
+    if manifest.verifies_tokens:
+        (gateway,) = gateways(manifests)
+        jwks = f"http://{gateway.name}:{gateway.serve_port}/.well-known/jwks.json"
+        assert env[variable("auth.jwks_url")] == jwks
+    secret_settings = ["database.url"] if manifest.database else []
+    for setting in [*secret_settings, *manifest.cluster.secrets.values()]:
+        assert variable(setting) in env, f"{manifest.name}: {setting} from its Secret"
 
 
 def test_dev_uses_the_images_tilt_builds_with_one_replica() -> None:
     docs = render("dev")
     for name in SERVICES:
-        deployment = find(docs, "Deployment", name)
-        assert deployment["spec"]["replicas"] == 1
-        images = {c["image"] for c, _ in containers(deployment)}
-        assert images == {f"acme/{name}"}
+        assert_dev_workload(docs, name)
+
+
+def assert_dev_workload(docs: Sequence[Doc], name: str) -> None:
+    """One replica of the image Tilt builds, its source seeded for live update."""
+    deployment = find(tuple(docs), "Deployment", name)
+    assert deployment["spec"]["replicas"] == 1
+    images = {c["image"] for c, _ in containers(deployment)}
+    assert images == {f"acme/{name}"}
+    init = [c["name"] for c in pod_spec(deployment).get("initContainers", [])]
+    assert "copy-source" in init
+    assert any(v["name"] == "src" for v in pod_spec(deployment)["volumes"])
 
 
 @pytest.mark.parametrize("prod", PROD_OVERLAYS)
 def test_prod_runs_two_replicas_with_a_budget_and_an_autoscaler(prod: str) -> None:
     docs = render(prod)
     for name in SERVICES:
-        assert find(docs, "Deployment", name)["spec"]["replicas"] >= 2
-        budget = find(docs, "PodDisruptionBudget", name)
-        assert budget["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
-        autoscaler = find(docs, "HorizontalPodAutoscaler", name)
-        assert autoscaler["spec"]["scaleTargetRef"]["name"] == name
-        assert autoscaler["spec"]["minReplicas"] >= 2
+        assert_prod_workload(docs, name)
+
+
+def assert_prod_workload(docs: Sequence[Doc], name: str) -> None:
+    """Two replicas or more of a pinned image, a PodDisruptionBudget, an autoscaler."""
+    docs = tuple(docs)
+    deployment = find(docs, "Deployment", name)
+    assert deployment["spec"]["replicas"] >= 2
+    for container, _ in containers(deployment):
+        assert container["image"].startswith(f"acme/{name}:"), container["image"]
+    budget = find(docs, "PodDisruptionBudget", name)
+    assert budget["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
+    autoscaler = find(docs, "HorizontalPodAutoscaler", name)
+    assert autoscaler["spec"]["scaleTargetRef"]["name"] == name
+    assert autoscaler["spec"]["minReplicas"] >= 2
 
 
 @pytest.mark.parametrize("prod", PROD_OVERLAYS)

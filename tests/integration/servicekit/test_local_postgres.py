@@ -56,7 +56,7 @@ def test_a_throwaway_server_answers_then_leaves_no_process_and_no_folder() -> No
     with LocalPostgres() as server:
         with connect(server.url) as connection:
             found = connection.execute("SHOW fsync").fetchone()
-        pid, folder = server.pid, server.data_dir
+        pid, folder = server.server_pid, server.data_dir
 
     assert found == ("off",)  # nothing of a throw-away server has to survive a crash
     assert pid is not None
@@ -76,27 +76,50 @@ def test_a_kept_data_folder_keeps_its_data_across_restarts(folder: Path) -> None
     assert durable == ("on",)
 
 
-def test_a_killed_owner_takes_its_server_with_it(folder: Path) -> None:
+def test_a_killed_owner_takes_its_server_and_its_temporary_cluster_with_it() -> None:
     script = (
-        "import sys, time\nfrom pathlib import Path\n"
+        "import time\n"
         "from servicekit.testing.postgres import LocalPostgres\n"
-        f"server = LocalPostgres(Path({str(folder / 'pg')!r})).start()\n"
-        "print(server.pid, flush=True)\n"
+        "server = LocalPostgres().start()\n"
+        "print(server.server_pid, server.data_dir, flush=True)\n"
         "time.sleep(60)\n"
     )
     owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         assert owner.stdout is not None
-        pid = int(owner.stdout.readline())
+        pid_text, data_dir = owner.stdout.readline().split()
+        pid = int(pid_text)
         assert alive(pid)
         owner.send_signal(signal.SIGKILL)
         owner.wait(10)
-        gone = eventually(lambda: not alive(pid))
+        gone = eventually(lambda: not alive(pid), within=30)
+        removed = eventually(lambda: not Path(data_dir).exists(), within=30)
     finally:
         owner.kill()
         owner.wait()
 
     assert gone
+    assert removed
+
+
+def test_a_server_starts_beside_grpc_threads_of_its_owner() -> None:
+    """The owner may be a test process with gRPC's threads running: starting a server
+    there runs no Python between fork and exec (it aborted once, in gRPC's fork handler)."""
+    from concurrent import futures  # noqa: PLC0415
+
+    import grpc  # noqa: PLC0415
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    channel = grpc.insecure_channel("127.0.0.1:1")  # a client's threads too
+    try:
+        for _ in range(3):
+            with LocalPostgres() as postgres, connect(postgres.url) as connection:
+                assert connection.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        channel.close()
+        server.stop(0)
 
 
 def test_run_creates_the_databases_and_hands_the_command_their_urls(

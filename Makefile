@@ -202,6 +202,15 @@ lint: thirdparty ## Contract lint: buf format, buf lint, access policies, OpenAP
 breaking: thirdparty ## Breaking changes of the contracts and the REST face against $(BASE)
 	@$(PYTHON) -m contractkit.cli breaking --against $(BASE)
 
+# --- Optional AIP profile: Google's api-linter over the contracts -------------------------
+# api-linter is a Go tool of platform/tools/go (installed into .tools/bin with the others by
+# `make install`); api/api-linter.yaml lists the repo's deliberate deviations from the AIPs,
+# each with its reason. Advice, not a gate: not part of `make lint` nor `make test`.
+.PHONY: lint-aip
+lint-aip: thirdparty ## Optional: Google's AIP lint (api-linter) of the contracts, deviations in api/api-linter.yaml
+	@$(PYTHON) -m contractkit.cli lint-aip
+# --- end of the AIP profile ---------------------------------------------------------------
+
 style: install-python ## Python lint and types: ruff, mypy (strict), import contracts
 	$(VENV)/bin/ruff check platform services tests bench
 	$(VENV)/bin/ruff format --check --quiet platform services tests bench

@@ -1,23 +1,34 @@
 """`make breaking`: the contracts and their REST face against a base branch.
 
-Two reports, one per face: `buf breaking` (FILE rules) for the protobuf contracts and
-the OpenAPI breaking check: the base's committed `api/openapi` against the REST face
-generated afresh from the working contracts by buf.gen.yaml's OpenAPI plugin (so a contract
-edited without `make generate` is still judged by what it will generate). The base tree is
-exported from git into a scratch folder: the check needs only the base commit (a shallow
-clone fetches it).
+Three checks, reported on two faces:
+
+- `proto:` `buf breaking` (FILE rules): the wire shape of the contracts;
+- `proto:` the contracts' behaviour (:mod:`contractkit.behaviour`): access policies, request
+  validation rules, the update mask's paths, defaults, enum values added to responses (a
+  warning);
+- `openapi:` the base's committed `api/openapi` against the REST face generated afresh from
+  the working contracts by buf.gen.yaml's OpenAPI plugin (so a contract edited without
+  `make generate` is still judged by what it will generate).
+
+Each finding has an identity (:mod:`contractkit.acknowledged`); the ones that
+`api/breaking-acknowledged.yaml` lists are accepted. The base tree is exported from git into
+a scratch folder: the check needs only the base commit (a shallow clone fetches it).
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from contractkit.buf import BufError, run_buf
+from contractkit.acknowledged import Judged, Reported, identity, judge, load_acknowledgements
+from contractkit.behaviour import WARNINGS, Contract, diff_behaviour
+from contractkit.buf import BufError, build_image, run_buf
+from contractkit.descriptors import load_image
 from contractkit.findings import Finding
 from contractkit.generated import generate_into
 from contractkit.gitref import export_tree, resolve_base
@@ -28,20 +39,20 @@ __all__ = ["BreakingReport", "check_breaking", "load_openapi_tree"]
 
 THIRDPARTY = Path(".thirdparty/proto")
 OPENAPI = Path("api/openapi")
+PROTO = Path("api/proto")
 _BUF_BREAKING = 100  # buf's exit code for "breaking changes found"
 
 
 @dataclass
 class BreakingReport:
-    """What the base -> working tree change breaks, face by face."""
+    """What the base -> working tree change breaks, judged against the acknowledgements."""
 
     base: str
-    proto: list[str] = field(default_factory=list)
-    openapi: list[Finding] = field(default_factory=list)
+    judged: Judged
 
     @property
     def ok(self) -> bool:
-        return not self.proto and not self.openapi
+        return not self.judged.errors
 
 
 def load_openapi_tree(root: Path) -> dict[str, Any]:
@@ -59,25 +70,62 @@ def load_openapi_tree(root: Path) -> dict[str, Any]:
 
 def check_breaking(root: Path, branch: str) -> BreakingReport:
     """Compares the working tree at `root` with `branch`."""
+    entries = load_acknowledgements(root)
     commit = resolve_base(root, branch)
-    report = BreakingReport(base=f"{branch} ({commit[:12]})")
+    found: list[Reported] = []
     with tempfile.TemporaryDirectory(prefix="breaking-") as tmp:
         base, head = Path(tmp, "base"), Path(tmp, "head")
         base.mkdir()
         head.mkdir()
         present = export_tree(root, commit, ["buf.yaml", "api"], base)
-        if "buf.yaml" in present and (base / "api/proto").is_dir():
+        if "buf.yaml" in present and (base / PROTO).is_dir():
             materialise(base / THIRDPARTY)
-            report.proto = _buf_breaking(root, base)
+            found += _buf_breaking(root, base)
+            found += _behaviour(base, root)
         # The REST face only: the other languages' plugins would triple the time.
         generate_into(root, head, only=[OPENAPI.as_posix()])
-        report.openapi = diff_trees(load_openapi_tree(base), load_openapi_tree(head))
-    return report
+        openapi = diff_trees(load_openapi_tree(base), load_openapi_tree(head))
+    found += [_openapi(finding) for finding in openapi]
+    return BreakingReport(base=f"{branch} ({commit[:12]})", judged=judge(found, entries))
 
 
-def _buf_breaking(root: Path, base: Path) -> list[str]:
-    result = run_buf("breaking", "--against", str(base), cwd=root)
+def _buf_breaking(root: Path, base: Path) -> list[Reported]:
+    result = run_buf("breaking", "--against", str(base), "--error-format=json", cwd=root)
     lines = [line for line in result.stdout.decode(errors="replace").splitlines() if line]
     if result.returncode not in (0, _BUF_BREAKING):
         raise BufError(result.stderr.decode(errors="replace").strip() or "\n".join(lines))
-    return lines
+    found = []
+    for line in lines:
+        item = json.loads(line)
+        path, rule, message = item.get("path", ""), item.get("type", ""), item.get("message", "")
+        place = f"{path}:{item.get('start_line', 0)}:{item.get('start_column', 0)}"
+        found.append(
+            Reported("proto", f"{place}:{message} [{rule}]", identity("proto", rule, path, message))
+        )
+    return found
+
+
+def _own_files(root: Path) -> frozenset[str]:
+    folder = root / PROTO
+    return frozenset(p.relative_to(folder).as_posix() for p in folder.rglob("*.proto"))
+
+
+def _behaviour(base: Path, root: Path) -> list[Reported]:
+    before = Contract(load_image(build_image(base)), _own_files(base))
+    after = Contract(load_image(build_image(root)), _own_files(root))
+    return [
+        Reported(
+            "proto",
+            str(Finding(f"{PROTO.as_posix()}/{f.source}", f.location, f.rule, f.message)),
+            identity("proto", f.rule, f.location, f.message),
+            warning=f.rule in WARNINGS,
+        )
+        for f in diff_behaviour(before, after)
+    ]
+
+
+def _openapi(finding: Finding) -> Reported:
+    place = f"{finding.source} {finding.location}"
+    return Reported(
+        "openapi", str(finding), identity("openapi", finding.rule, place, finding.message)
+    )

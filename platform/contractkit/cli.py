@@ -1,14 +1,17 @@
 """`contractkit`: the contract checks behind the Make targets.
 
     contractkit thirdparty        materialise third-party protos into .thirdparty/proto
-    contractkit lint              access-policy rule and OpenAPI lint
+    contractkit lint              access policies and role registry, HTTP rules, request-field
+                                  validation, OpenAPI lint
+    contractkit lint-aip          Google's api-linter with api/api-linter.yaml (optional profile)
     contractkit breaking [--against BRANCH]
     contractkit generate [--only gen/python,api/openapi]
                                   regenerate the derived files, writing only what changed
     contractkit check-generated   fail naming each stale generated file
 
 Each command prints one line per finding and exits 1 when there is any, 2 when the
-check itself cannot run.
+check itself cannot run. `breaking` lets warnings and the findings that
+api/breaking-acknowledged.yaml lists pass (printing them), and names stale entries.
 """
 
 from __future__ import annotations
@@ -18,13 +21,17 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from contractkit.acknowledged import ACKNOWLEDGED, AcknowledgementError, draft
+from contractkit.aip import AipError, lint_aip
 from contractkit.breaking import THIRDPARTY, check_breaking, load_openapi_tree
 from contractkit.buf import BufError, build_image
 from contractkit.descriptors import load_image
 from contractkit.generated import generate, stale_files
 from contractkit.gitref import GitError
+from contractkit.http_lint import check_http_rules
 from contractkit.openapi_lint import lint_document
 from contractkit.policy import check_access_policies
+from contractkit.request_lint import check_request_validation
 from contractkit.thirdparty import materialise
 
 __all__ = ["main"]
@@ -46,27 +53,65 @@ def _lint(root: Path, _: argparse.Namespace) -> int:
         p.relative_to(root / PROTO_ROOT).as_posix()
         for p in sorted((root / PROTO_ROOT).rglob("*.proto"))
     ]
-    findings = [str(f) for f in check_access_policies(files, own)]
+    findings = [
+        str(f)
+        for check in (check_access_policies, check_http_rules, check_request_validation)
+        for f in check(files, own)
+    ]
     for name, doc in load_openapi_tree(root).items():
         findings += [str(f) for f in lint_document(doc, name)]
     return _report(findings, "contract lint")
 
 
+def _lint_aip(root: Path, _: argparse.Namespace) -> int:
+    return _report(lint_aip(root), "AIP lint")
+
+
 def _breaking(root: Path, args: argparse.Namespace) -> int:
     report = check_breaking(root, args.against)
-    for line in report.proto:
-        print(f"proto: {line}")
-    for finding in report.openapi:
-        print(f"openapi: {finding}")
+    judged, base = report.judged, report.base
+    for finding in judged.errors:
+        print(f"{finding.face}: {finding.text}")
+    for finding, entry in judged.acknowledged:
+        print(f"{finding.face}: acknowledged ({entry.ships_in}): {finding.text}")
+    for finding in judged.warnings:
+        print(f"{finding.face}: warning: {finding.text}")
+    for entry in judged.stale:
+        print(
+            f"{ACKNOWLEDGED}: stale ({entry.ships_in}): {entry.finding}: matches no finding "
+            f"against {base} (the base has this break, or it was undone): remove the entry"
+        )
+    notes = _counted(
+        (len(judged.acknowledged), "acknowledged", "acknowledged"),
+        (len(judged.warnings), "warning", "warnings"),
+        (len(judged.stale), "stale acknowledgement", "stale acknowledgements"),
+    )
     if report.ok:
-        print(f"breaking: no breaking change against {report.base}")
+        verdict = (
+            f"every breaking change against {base} is acknowledged"
+            if judged.acknowledged
+            else f"no breaking change against {base}"
+        )
+        print(f"breaking: {verdict}{notes}")
         return 0
+    proto = sum(1 for f in judged.errors if f.face == "proto")
     print(
-        f"breaking: {len(report.proto)} proto and {len(report.openapi)} OpenAPI "
-        f"breaking changes against {report.base}",
+        f"breaking: {proto} proto and {len(judged.errors) - proto} OpenAPI "
+        f"breaking changes against {base}{notes}",
         file=sys.stderr,
     )
+    print(
+        f"breaking: to ship a break on purpose, list it in {ACKNOWLEDGED} with its reason "
+        "and release:\n" + draft(judged.errors),
+        file=sys.stderr,
+        end="",
+    )
     return 1
+
+
+def _counted(*counts: tuple[int, str, str]) -> str:
+    parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _generate(root: Path, args: argparse.Namespace) -> int:
@@ -97,6 +142,7 @@ def _report(findings: Sequence[str], what: str) -> int:
 COMMANDS: dict[str, Callable[[Path, argparse.Namespace], int]] = {
     "thirdparty": _thirdparty,
     "lint": _lint,
+    "lint-aip": _lint_aip,
     "breaking": _breaking,
     "generate": _generate,
     "check-generated": _check_generated,
@@ -118,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args.root.resolve(), args)
-    except (BufError, GitError) as exc:
+    except (AcknowledgementError, AipError, BufError, GitError) as exc:
         print(f"contractkit {args.command}: {exc}", file=sys.stderr)
         return 2
 

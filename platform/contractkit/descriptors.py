@@ -15,7 +15,7 @@ from typing import Any
 
 from google.protobuf import descriptor, descriptor_pb2, descriptor_pool, message, message_factory
 
-__all__ = ["Options", "iter_methods", "load_image"]
+__all__ = ["Options", "iter_methods", "load_image", "locations_of", "source_locations"]
 
 _OPTION_TYPES = {
     descriptor_pb2.FileOptions: "google.protobuf.FileOptions",
@@ -85,3 +85,72 @@ def iter_methods(
         for service in file.service:
             for method in service.method:
                 yield file, service, method
+
+
+# Field numbers of the descriptor messages, for source-code-info paths.
+_FILE_MESSAGE, _FILE_ENUM, _FILE_SERVICE = 4, 5, 6
+_MESSAGE_FIELD, _MESSAGE_NESTED, _MESSAGE_ENUM = 2, 3, 4
+_ENUM_VALUE, _SERVICE_METHOD = 2, 2
+
+
+def source_locations(file: descriptor_pb2.FileDescriptorProto) -> dict[str, str]:
+    """``file:line:column`` (1-based) of every declaration of `file` that has a full name:
+    messages, fields, enums, enum values, services and methods. (An enum value's full name
+    is its enum's, then its own name, as in ``acme.user.v1.Role.ROLE_ADMIN``.)"""
+    return _Locator(file).found
+
+
+class _Locator:
+    """Walks a file's declarations, noting each one's position by full name."""
+
+    def __init__(self, file: descriptor_pb2.FileDescriptorProto) -> None:
+        self.file = file
+        self.spans = {tuple(loc.path): loc.span for loc in file.source_code_info.location}
+        self.found: dict[str, str] = {}
+        for i, item in enumerate(file.message_type):
+            self.message(file.package, item, (_FILE_MESSAGE, i))
+        for i, enum in enumerate(file.enum_type):
+            self.enum(file.package, enum, (_FILE_ENUM, i))
+        for i, service in enumerate(file.service):
+            name = _join(file.package, service.name)
+            self.note(name, (_FILE_SERVICE, i))
+            for k, method in enumerate(service.method):
+                self.note(f"{name}.{method.name}", (_FILE_SERVICE, i, _SERVICE_METHOD, k))
+
+    def note(self, name: str, path: tuple[int, ...]) -> None:
+        span = self.spans.get(path)
+        self.found[name] = (
+            f"{self.file.name}:{span[0] + 1}:{span[1] + 1}" if span else self.file.name
+        )
+
+    def enum(
+        self, prefix: str, item: descriptor_pb2.EnumDescriptorProto, path: tuple[int, ...]
+    ) -> None:
+        name = _join(prefix, item.name)
+        self.note(name, path)
+        for k, value in enumerate(item.value):
+            self.note(f"{name}.{value.name}", (*path, _ENUM_VALUE, k))
+
+    def message(
+        self, prefix: str, item: descriptor_pb2.DescriptorProto, path: tuple[int, ...]
+    ) -> None:
+        name = _join(prefix, item.name)
+        self.note(name, path)
+        for k, field_ in enumerate(item.field):
+            self.note(f"{name}.{field_.name}", (*path, _MESSAGE_FIELD, k))
+        for k, nested in enumerate(item.nested_type):
+            self.message(name, nested, (*path, _MESSAGE_NESTED, k))
+        for k, enum in enumerate(item.enum_type):
+            self.enum(name, enum, (*path, _MESSAGE_ENUM, k))
+
+
+def locations_of(files: Iterable[descriptor_pb2.FileDescriptorProto]) -> dict[str, str]:
+    """:func:`source_locations` of every file of `files`, merged."""
+    found: dict[str, str] = {}
+    for file in files:
+        found.update(source_locations(file))
+    return found
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name

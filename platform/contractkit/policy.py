@@ -1,34 +1,36 @@
-"""The access-policy rule: every RPC of the contracts declares who may call it."""
+"""The access-policy rule: every RPC of the contracts declares who may call it, granting only
+roles of the registry (:mod:`contractkit.roles`)."""
 
 from __future__ import annotations
 
-import re
+import difflib
 from collections.abc import Iterable
 from typing import Any
 
 from google.protobuf import descriptor, descriptor_pb2
 
-from contractkit.descriptors import Options, iter_methods
+from contractkit.descriptors import Options, iter_methods, locations_of
 from contractkit.findings import Finding
+from contractkit.roles import REGISTRY_FILE, ROLE_NAME, read_registry
 
 __all__ = ["ACCESS_OPTION", "check_access_policies"]
 
 ACCESS_OPTION = "acme.options.v1.access"
-_ROLE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-# FileDescriptorProto.service = 6, ServiceDescriptorProto.method = 2.
-_SERVICE_FIELD, _METHOD_FIELD = 6, 2
 
 
 def check_access_policies(
     files: list[descriptor_pb2.FileDescriptorProto], own_files: Iterable[str]
 ) -> list[Finding]:
-    """Findings for every RPC of `own_files` whose access policy is missing or unsound."""
+    """Findings for every RPC of `own_files` whose access policy is missing or unsound, and
+    for every unsound declaration of the role registry."""
     own = set(own_files)
     options = Options(files)
-    findings: list[Finding] = []
+    registry = read_registry(files, own, options)
+    findings: list[Finding] = list(registry.problems)
+    locations = locations_of(f for f in files if f.name in own)
     for file, service, method in iter_methods(f for f in files if f.name in own):
         rpc = f"{file.package}.{service.name}.{method.name}"
-        where = _location(file, service, method)
+        where = locations.get(rpc, file.name)
         policy = options.get(method.options, ACCESS_OPTION)
         if policy is None:
             findings.append(
@@ -42,12 +44,15 @@ def check_access_policies(
             continue
         request = options.message(method.input_type)
         findings += [
-            Finding(where, rpc, rule, text) for rule, text in _policy_problems(policy, request)
+            Finding(where, rpc, rule, text)
+            for rule, text in _policy_problems(policy, request, registry.roles)
         ]
     return findings
 
 
-def _policy_problems(policy: Any, request: descriptor.Descriptor) -> list[tuple[str, str]]:
+def _policy_problems(
+    policy: Any, request: descriptor.Descriptor, declared: frozenset[str]
+) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     grants = [
         policy.authenticated,
@@ -64,11 +69,11 @@ def _policy_problems(policy: Any, request: descriptor.Descriptor) -> list[tuple[
                 "a public access policy cannot also set other grants",
             )
         )
-    problems += [
-        ("ACCESS_POLICY_ROLE_NAME", f"role {role!r} is not a lower-case name")
-        for role in policy.roles
-        if not _ROLE_NAME.match(role)
-    ]
+    for role in policy.roles:
+        if not ROLE_NAME.match(role):
+            problems.append(("ACCESS_POLICY_ROLE_NAME", f"role {role!r} is not a lower-case name"))
+        elif role not in declared:
+            problems.append(("ACCESS_POLICY_ROLE_UNDECLARED", _undeclared(role, declared)))
     if policy.owner_field and not _is_string_field(request, policy.owner_field):
         problems.append(
             (
@@ -94,19 +99,7 @@ def _is_string_field(message: descriptor.Descriptor, path: str) -> bool:
     )
 
 
-def _location(
-    file: descriptor_pb2.FileDescriptorProto,
-    service: descriptor_pb2.ServiceDescriptorProto,
-    method: descriptor_pb2.MethodDescriptorProto,
-) -> str:
-    """`file:line:column` of the method's declaration (1-based), or the file name."""
-    path = [
-        _SERVICE_FIELD,
-        list(file.service).index(service),
-        _METHOD_FIELD,
-        list(service.method).index(method),
-    ]
-    for loc in file.source_code_info.location:
-        if list(loc.path) == path:
-            return f"{file.name}:{loc.span[0] + 1}:{loc.span[1] + 1}"
-    return file.name
+def _undeclared(role: str, declared: frozenset[str]) -> str:
+    text = f"role {role!r} is not declared in the role registry ({REGISTRY_FILE})"
+    close = difflib.get_close_matches(role, sorted(declared), n=1)
+    return f"{text}; did you mean {close[0]!r}?" if close else text

@@ -11,7 +11,10 @@ from pathlib import Path
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
 from google.protobuf.descriptor_pb2 import FileDescriptorProto, FileDescriptorSet
 
-__all__ = ["buf_binary", "build", "build_dir", "canonical", "file_named"]
+from contractkit.buf import build_image
+from contractkit.descriptors import load_image
+
+__all__ = ["buf_binary", "build", "build_contract", "build_dir", "canonical", "file_named"]
 
 
 def buf_binary() -> str:
@@ -45,6 +48,30 @@ def build(root: Path, sources: Mapping[str, str]) -> FileDescriptorSet:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     return build_dir(root)
+
+
+REPO = Path(__file__).resolve().parents[2]
+# What a small contract of a test may import: our options, buf.validate, google.api.
+_IMPORTABLE = {
+    "acme/options/v1": REPO / "api/proto/acme/options/v1",
+    "buf/validate": REPO / ".thirdparty/proto/buf/validate",
+    "google/api": REPO / ".thirdparty/proto/google/api",
+}
+
+
+def build_contract(folder: Path, sources: Mapping[str, str]) -> list[FileDescriptorProto]:
+    """``{path: source}`` compiled by buf in `folder`, next to copies of the protos they may
+    import, as contractkit reads a workspace (an image with source info, imports included)."""
+    folder.mkdir(parents=True)
+    (folder / "buf.yaml").write_text("version: v2\n")
+    for name, origin in _IMPORTABLE.items():
+        if not origin.is_dir():
+            raise AssertionError(f"{origin} is missing: run `make thirdparty`")
+        shutil.copytree(origin, folder / name)
+    for name, text in sources.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return load_image(build_image(folder))
 
 
 def file_named(fds: FileDescriptorSet, name: str) -> FileDescriptorProto:

@@ -6,10 +6,15 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from google.protobuf.descriptor_pb2 import DescriptorProto, FileDescriptorProto
+
+from contractkit.buf import build_image
+from contractkit.descriptors import load_image
 
 REPO = Path(__file__).resolve().parents[2]
 # What a contract change touches: the contracts, their configuration, what they generate.
@@ -51,6 +56,32 @@ class Sandbox:
     def commit(self, message: str) -> None:
         self.run("git", "add", "-A", check=True)
         self.run("git", "commit", "-q", "-m", message, check=True)
+
+    def free_field_number(self, message: str) -> int:
+        """A number for a new field of `message` (full name), read from the descriptor the
+        sandbox's contracts build to: above every field, reserved range and extension range
+        it has, so that the test's field never collides with a real one, nor reuses the
+        number of a deleted field."""
+        files = load_image(build_image(self.root))
+        found = _find_message(files, message)
+        taken = [field.number for field in found.field]
+        taken += [r.end - 1 for r in found.reserved_range]  # `end` is exclusive
+        taken += [r.end - 1 for r in found.extension_range]
+        return max(taken, default=0) + 1
+
+
+def _find_message(files: list[FileDescriptorProto], full_name: str) -> DescriptorProto:
+    def walk(prefix: str, messages: Iterable[DescriptorProto]) -> Iterator[DescriptorProto]:
+        for message in messages:
+            name = f"{prefix}.{message.name}"
+            if name == full_name:
+                yield message
+            yield from walk(name, message.nested_type)
+
+    for file in files:
+        for message in walk(file.package, file.message_type):
+            return message
+    raise KeyError(f"no message {full_name} in the sandbox's contracts")
 
 
 @pytest.fixture

@@ -86,12 +86,13 @@ def test_renaming_a_json_name_is_breaking(sandbox: Sandbox) -> None:
     assert any("etag" in line for line in report(result, "openapi")), result.stdout
 
 
-def test_a_new_required_request_field_breaks_the_rest_face(sandbox: Sandbox) -> None:
+def test_a_new_required_request_field_breaks_both_faces(sandbox: Sandbox) -> None:
+    number = sandbox.free_field_number("acme.user.v1.CreateUserRequest")
     sandbox.edit(
         USER_SERVICE,
         "message CreateUserRequest {\n",
         "message CreateUserRequest {\n  // Invitation code.\n"
-        "  string invitation = 4 [(buf.validate.field).required = true];\n",
+        f"  string invitation = {number} [(buf.validate.field).required = true];\n",
     )
 
     result = sandbox.contractkit("breaking")
@@ -99,6 +100,10 @@ def test_a_new_required_request_field_breaks_the_rest_face(sandbox: Sandbox) -> 
     assert result.returncode == 1
     openapi = report(result, "openapi")
     assert any("POST /v1/users" in line and "invitation" in line for line in openapi), openapi
+    assert any(
+        "acme.user.v1.CreateUserRequest.invitation: 'required' on a new field" in line
+        for line in report(result, "proto")
+    ), result.stdout
 
 
 def test_removing_an_enum_value_is_breaking(sandbox: Sandbox) -> None:
@@ -113,12 +118,13 @@ def test_removing_an_enum_value_is_breaking(sandbox: Sandbox) -> None:
 
 
 def test_an_added_optional_field_passes_every_check(sandbox: Sandbox) -> None:
+    number = sandbox.free_field_number("acme.user.v1.User")
     sandbox.edit(
         USER,
         "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n",
         "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n"
         "  // Preferred language, as a BCP 47 tag.\n"
-        "  string language = 8 [(buf.validate.field).string.max_len = 35];\n",
+        f"  string language = {number} [(buf.validate.field).string.max_len = 35];\n",
     )
     sandbox.generate()
 
@@ -157,11 +163,12 @@ def test_an_access_policy_naming_a_missing_owner_field_fails_lint(sandbox: Sandb
 
 
 def test_a_stale_generated_file_is_named(sandbox: Sandbox) -> None:
+    number = sandbox.free_field_number("acme.user.v1.User")
     sandbox.edit(
         USER,
         "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n",
         "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n"
-        "  // Preferred language.\n  string language = 8;\n",
+        f"  // Preferred language.\n  string language = {number};\n",
     )
 
     result = sandbox.contractkit("check-generated")

@@ -35,7 +35,8 @@ type AccessPolicy struct {
 	// Any authenticated caller (a verified access token) may call.
 	Authenticated bool `protobuf:"varint,2,opt,name=authenticated,proto3" json:"authenticated,omitempty"`
 	// An authenticated caller holding at least one of these roles may call. Role names
-	// are the lower-case names used in access tokens (for example "admin").
+	// are the lower-case names used in access tokens (for example "admin"), each declared
+	// in the role registry (acme/options/v1/roles.proto).
 	Roles []string `protobuf:"bytes,3,rep,name=roles,proto3" json:"roles,omitempty"`
 	// An authenticated caller may call when it owns the resource whose identifier is in
 	// this request field: a dotted path from the request message (for example "id" or

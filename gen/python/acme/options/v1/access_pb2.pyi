@@ -49,7 +49,8 @@ class AccessPolicy(_message.Message):
     @_builtins.property
     def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """An authenticated caller holding at least one of these roles may call. Role names
-        are the lower-case names used in access tokens (for example "admin").
+        are the lower-case names used in access tokens (for example "admin"), each declared
+        in the role registry (acme/options/v1/roles.proto).
         """
 
     @_builtins.property

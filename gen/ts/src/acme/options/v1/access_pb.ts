@@ -41,7 +41,8 @@ export type AccessPolicy = Message<"acme.options.v1.AccessPolicy"> & {
 
   /**
    * An authenticated caller holding at least one of these roles may call. Role names
-   * are the lower-case names used in access tokens (for example "admin").
+   * are the lower-case names used in access tokens (for example "admin"), each declared
+   * in the role registry (acme/options/v1/roles.proto).
    *
    * @generated from field: repeated string roles = 3;
    */

@@ -99,7 +99,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * An authenticated caller holding at least one of these roles may call. Role names
-   * are the lower-case names used in access tokens (for example "admin").
+   * are the lower-case names used in access tokens (for example "admin"), each declared
+   * in the role registry (acme/options/v1/roles.proto).
    * </pre>
    *
    * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -112,7 +113,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * An authenticated caller holding at least one of these roles may call. Role names
-   * are the lower-case names used in access tokens (for example "admin").
+   * are the lower-case names used in access tokens (for example "admin"), each declared
+   * in the role registry (acme/options/v1/roles.proto).
    * </pre>
    *
    * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -124,7 +126,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * An authenticated caller holding at least one of these roles may call. Role names
-   * are the lower-case names used in access tokens (for example "admin").
+   * are the lower-case names used in access tokens (for example "admin"), each declared
+   * in the role registry (acme/options/v1/roles.proto).
    * </pre>
    *
    * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -137,7 +140,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * An authenticated caller holding at least one of these roles may call. Role names
-   * are the lower-case names used in access tokens (for example "admin").
+   * are the lower-case names used in access tokens (for example "admin"), each declared
+   * in the role registry (acme/options/v1/roles.proto).
    * </pre>
    *
    * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -785,7 +789,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * An authenticated caller holding at least one of these roles may call. Role names
-     * are the lower-case names used in access tokens (for example "admin").
+     * are the lower-case names used in access tokens (for example "admin"), each declared
+     * in the role registry (acme/options/v1/roles.proto).
      * </pre>
      *
      * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -799,7 +804,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * An authenticated caller holding at least one of these roles may call. Role names
-     * are the lower-case names used in access tokens (for example "admin").
+     * are the lower-case names used in access tokens (for example "admin"), each declared
+     * in the role registry (acme/options/v1/roles.proto).
      * </pre>
      *
      * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -811,7 +817,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * An authenticated caller holding at least one of these roles may call. Role names
-     * are the lower-case names used in access tokens (for example "admin").
+     * are the lower-case names used in access tokens (for example "admin"), each declared
+     * in the role registry (acme/options/v1/roles.proto).
      * </pre>
      *
      * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -824,7 +831,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * An authenticated caller holding at least one of these roles may call. Role names
-     * are the lower-case names used in access tokens (for example "admin").
+     * are the lower-case names used in access tokens (for example "admin"), each declared
+     * in the role registry (acme/options/v1/roles.proto).
      * </pre>
      *
      * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -838,7 +846,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * An authenticated caller holding at least one of these roles may call. Role names
-     * are the lower-case names used in access tokens (for example "admin").
+     * are the lower-case names used in access tokens (for example "admin"), each declared
+     * in the role registry (acme/options/v1/roles.proto).
      * </pre>
      *
      * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -858,7 +867,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * An authenticated caller holding at least one of these roles may call. Role names
-     * are the lower-case names used in access tokens (for example "admin").
+     * are the lower-case names used in access tokens (for example "admin"), each declared
+     * in the role registry (acme/options/v1/roles.proto).
      * </pre>
      *
      * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -877,7 +887,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * An authenticated caller holding at least one of these roles may call. Role names
-     * are the lower-case names used in access tokens (for example "admin").
+     * are the lower-case names used in access tokens (for example "admin"), each declared
+     * in the role registry (acme/options/v1/roles.proto).
      * </pre>
      *
      * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -896,7 +907,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * An authenticated caller holding at least one of these roles may call. Role names
-     * are the lower-case names used in access tokens (for example "admin").
+     * are the lower-case names used in access tokens (for example "admin"), each declared
+     * in the role registry (acme/options/v1/roles.proto).
      * </pre>
      *
      * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -912,7 +924,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * An authenticated caller holding at least one of these roles may call. Role names
-     * are the lower-case names used in access tokens (for example "admin").
+     * are the lower-case names used in access tokens (for example "admin"), each declared
+     * in the role registry (acme/options/v1/roles.proto).
      * </pre>
      *
      * <code>repeated string roles = 3 [json_name = "roles"];</code>

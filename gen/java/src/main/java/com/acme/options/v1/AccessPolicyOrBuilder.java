@@ -33,7 +33,8 @@ public interface AccessPolicyOrBuilder extends
   /**
    * <pre>
    * An authenticated caller holding at least one of these roles may call. Role names
-   * are the lower-case names used in access tokens (for example "admin").
+   * are the lower-case names used in access tokens (for example "admin"), each declared
+   * in the role registry (acme/options/v1/roles.proto).
    * </pre>
    *
    * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -44,7 +45,8 @@ public interface AccessPolicyOrBuilder extends
   /**
    * <pre>
    * An authenticated caller holding at least one of these roles may call. Role names
-   * are the lower-case names used in access tokens (for example "admin").
+   * are the lower-case names used in access tokens (for example "admin"), each declared
+   * in the role registry (acme/options/v1/roles.proto).
    * </pre>
    *
    * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -54,7 +56,8 @@ public interface AccessPolicyOrBuilder extends
   /**
    * <pre>
    * An authenticated caller holding at least one of these roles may call. Role names
-   * are the lower-case names used in access tokens (for example "admin").
+   * are the lower-case names used in access tokens (for example "admin"), each declared
+   * in the role registry (acme/options/v1/roles.proto).
    * </pre>
    *
    * <code>repeated string roles = 3 [json_name = "roles"];</code>
@@ -65,7 +68,8 @@ public interface AccessPolicyOrBuilder extends
   /**
    * <pre>
    * An authenticated caller holding at least one of these roles may call. Role names
-   * are the lower-case names used in access tokens (for example "admin").
+   * are the lower-case names used in access tokens (for example "admin"), each declared
+   * in the role registry (acme/options/v1/roles.proto).
    * </pre>
    *
    * <code>repeated string roles = 3 [json_name = "roles"];</code>

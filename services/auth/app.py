@@ -27,7 +27,8 @@ from servicekit.grpc import (
 )
 from servicekit.grpc.standard import ServiceRuntime
 from servicekit.logging import configure_logging
-from services.auth.domain import LoginThrottle, SessionLifetimes
+from services.auth.attempts import LoginThrottle
+from services.auth.domain import SessionLifetimes
 from services.auth.handlers import AuthServiceHandlers
 from services.auth.key_management import stored_signing_keys
 from services.auth.keys import KeyEncryption, KeyRotation, SigningKeys
@@ -144,6 +145,8 @@ def _auth_service(
         tokens=issuer,
         throttle=LoginThrottle(
             max_failures=login.max_failures,
+            max_account_failures=login.max_account_failures,
+            attempt_timeout=timedelta(seconds=login.attempt_timeout_seconds),
             window=timedelta(seconds=login.window_seconds),
             lockout=timedelta(seconds=login.lockout_seconds),
             slow_after=login.slow_after,
@@ -184,3 +187,6 @@ class _NoUsers:
 
     def verify(self, email: str, password: str) -> VerifiedUser:
         raise RuntimeError("this command does not sign users in")
+
+    def current(self, user_id: str) -> VerifiedUser | None:
+        raise RuntimeError("this command does not refresh sessions")

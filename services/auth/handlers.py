@@ -2,7 +2,9 @@
 
 No rule lives here and no status is set: use cases raise ``servicekit.errors`` classes
 and the error-mapping interceptor turns them into statuses (``TooManyAttempts`` carries
-its ``RetryInfo``). The method names are gRPC's (``Login``), hence the ``N802`` exemptions.
+its ``RetryInfo``). A sign-in names its client: the address servicekit bound for the call
+(``servicekit.grpc.context.current_client``). The method names are gRPC's (``Login``),
+hence the ``N802`` exemptions.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from acme.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
+from servicekit.grpc.context import current_client
 from services.auth.service import AuthService, TokenPair
 
 __all__ = ["TOKEN_TYPE", "AuthServiceHandlers", "jwk_to_proto", "token_pair_to_proto"]
@@ -28,7 +31,9 @@ class AuthServiceHandlers(auth_service_pb2_grpc.AuthServiceServicer):
     def Login(  # noqa: N802
         self, request: auth_service_pb2.LoginRequest, context: Any
     ) -> auth_service_pb2.LoginResponse:
-        pair = self._service.login(email=request.email, password=request.password)
+        pair = self._service.login(
+            email=request.email, password=request.password, client=current_client() or ""
+        )
         return auth_service_pb2.LoginResponse(tokens=token_pair_to_proto(pair))
 
     def RefreshToken(  # noqa: N802

@@ -48,7 +48,8 @@ class Base(DeclarativeBase):
 
 
 class SessionRow(Base):
-    """One sign-in; ``roles`` is the comma-separated snapshot of the user's role names."""
+    """One sign-in; ``roles`` is the comma-separated snapshot of the user's role names at
+    sign-in, ``password_set_at`` when the user's password had been set then."""
 
     __tablename__ = "auth_sessions"
 
@@ -58,6 +59,7 @@ class SessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    password_set_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class RefreshTokenRow(Base):
@@ -91,7 +93,8 @@ class SigningKeyRow(Base):
 
 
 class LoginAttemptsRow(Base):
-    """Sign-in attempts of one account key (SHA-256 of a normalised email, hex)."""
+    """Sign-in attempts under one key, hex: an account's (SHA-256 of a normalised email)
+    or one client's on an account (SHA-256 of both); ``pending`` are attempts in progress."""
 
     __tablename__ = "auth_login_attempts"
 
@@ -99,6 +102,8 @@ class LoginAttemptsRow(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_start: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    pending: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pending_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 metadata = Base.metadata

@@ -1,8 +1,8 @@
 """What the Auth Service needs from outside: the time, waiting, and the user directory.
 
 The real ``UserDirectory`` is an adapter over the User Service's generated client (wired in
-``app.py``): it calls ``VerifyCredentials`` as the service ``auth`` and raises this
-module's errors, never grpc's. Its stand-in for tests lives beside them
+``app.py``): it calls ``VerifyCredentials`` and ``GetSignInState`` as the service ``auth``
+and raises this module's errors, never grpc's. Its stand-in for tests lives beside them
 (``tests/unit/auth/fakes.py``).
 """
 
@@ -28,16 +28,24 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class VerifiedUser:
-    """The user a pair of credentials belongs to; ``roles`` are lowercase role names."""
+    """A user as the directory knows it now: ``roles`` are lowercase role names,
+    ``password_set_at`` when its password was last set (None: the directory does not say)."""
 
     id: str
     roles: frozenset[str] = frozenset()
+    password_set_at: datetime | None = None
 
 
 class UserDirectory(Protocol):
-    """Checks credentials against the users' store."""
+    """Checks credentials against the users' store, and tells what a user is now."""
 
     def verify(self, email: str, password: str) -> VerifiedUser:
         """The user, or ``InvalidCredentials`` (unknown email and wrong password alike);
-        ``servicekit.errors.Unavailable`` (or ``DeadlineExceeded``) when it cannot tell."""
+        ``servicekit.errors.Unavailable`` (or ``DeadlineExceeded``) when it cannot tell,
+        ``ResourceExhausted`` when it is too busy to check now."""
+        ...
+
+    def current(self, user_id: str) -> VerifiedUser | None:
+        """The user with this id as it is now, or None once it is deleted (or never was);
+        errors as for :meth:`verify` when it cannot tell."""
         ...

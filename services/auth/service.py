@@ -4,8 +4,17 @@ Sign-in, refresh, logout and purge are here; the signing keys' use cases are
 ``key_management``'s and the counting of sign-in attempts is ``throttling``'s.
 
 Each use case owns its transactions (``with self._uow() as uow: ... uow.commit()``). No
-transaction is open while the User Service checks a password or while a failed sign-in
-is held back, so neither holds a pooled connection.
+transaction is open while the User Service checks a password, while it tells what a user
+is now, or while a failed sign-in is held back, so none holds a pooled connection.
+
+Sessions follow their user: every refresh asks the User Service (as the service ``auth``)
+for the user as it is now, and signs the new access token with the roles of that answer.
+A session whose user is gone, or whose password was set again since it began, ends
+there. Why a call rather than events from the User Service: the answer is current at the
+moment a token is issued, with no event to lose, order or replay, and it costs one point
+read per refresh (once per access-token life of an active client). Access tokens already
+issued stay valid until they expire (``tokens.access_token_ttl_seconds``, 15 minutes):
+the services that check them do not call back.
 """
 
 from __future__ import annotations
@@ -20,16 +29,15 @@ from typing import NoReturn
 import structlog
 
 from servicekit.errors import ServiceError
+from services.auth.attempts import AttemptKeys, LoginThrottle
 from services.auth.domain import (
     InvalidCredentials,
     InvalidRefreshToken,
-    LoginThrottle,
     RefreshToken,
     RefreshTokenReused,
     Session,
     SessionLifetimes,
     SigningKey,
-    account_key,
 )
 from services.auth.key_management import ensure_signing_key, rotate_keys
 from services.auth.keys import KeyRotation, SigningKeys
@@ -113,46 +121,52 @@ class AuthService:
         if self._rotation.overlap < shortest:
             raise ValueError(f"the key rotation overlap must be at least {shortest}")
 
-    def login(self, *, email: str, password: str) -> TokenPair:
-        """A new session for these credentials.
+    def login(self, *, email: str, password: str, client: str = "") -> TokenPair:
+        """A new session for these credentials, asked from ``client`` (its address; empty
+        when unknown).
 
-        Every email, known or not, has its attempts counted: locked out, the User Service
-        is not even asked; a failure from the ``slow_after``-th on is answered late.
+        Every email, known or not, has its attempts counted, per client and per account
+        (``LoginThrottle``): locked out, the User Service is not even asked; a failure
+        from the ``slow_after``-th on is answered late.
         """
         self._keys.signing_kid(self._clock())  # unable to sign: refuse before counting
-        key = account_key(email)
-        attempt = self._attempts.admit(key)
+        keys = AttemptKeys.of(email, client)
+        self._attempts.admit(keys)
         try:
             user = self._users.verify(email, password)
         except InvalidCredentials:
-            self._attempts.hold_back(attempt)
+            self._attempts.hold_back(self._attempts.failed(keys))
             raise
         except ServiceError:
-            self._attempts.release(key)  # the password was not judged: do not count it
+            self._attempts.release(keys)  # the password was not judged: do not count it
             raise
-        return self._sign_in(key, user)
+        return self._sign_in(keys, user)
 
     def refresh(self, refresh_token: str) -> TokenPair:
-        """A new pair for a refresh token, which stops working; a used one ends the session."""
+        """A new pair for a refresh token, which stops working; a used one ends the session.
+
+        The user is asked for first (no transaction open meanwhile): gone, or with a
+        password set since the session began, the session ends; otherwise the new access
+        token carries the user's roles of now. The token is spent only after that answer,
+        so an unreachable User Service leaves it usable.
+        """
         presented = refresh_token_hash(refresh_token)
         now = self._clock()
         self._keys.signing_kid(now)  # fail before the token is spent, not after
+        with self._uow() as uow:
+            session = _live_session(uow, presented, now)
+        user = self._users.current(session.user_id)
+        if user is None or session.outlived_password(user.password_set_at):
+            self._end(session, now, "user deleted" if user is None else "password set again")
         replacement = new_refresh_token()
         with self._uow() as uow:
-            stored = uow.refresh_tokens.get(presented)
-            session = None if stored is None else uow.sessions.get(stored.session_id)
-            if stored is None or session is None:
-                raise InvalidRefreshToken
-            if stored.used_at is not None:
-                _revoke_reused(uow, session, now)
-            if not stored.is_usable(now) or not session.is_live(now):
-                raise InvalidRefreshToken
+            session = _live_session(uow, presented, now)
             record = self._refresh_record(replacement, session, now)
             if not uow.refresh_tokens.claim(presented, now, record.token_hash):
                 _revoke_reused(uow, session, now)  # a concurrent refresh used it first
             uow.refresh_tokens.add(record)
             uow.commit()
-        return _pair(self._access_token(session, now), replacement, record)
+        return _pair(self._access_token(session, user.roles, now), replacement, record)
 
     def logout(self, refresh_token: str) -> None:
         """End the session of this refresh token (used or not).
@@ -188,7 +202,7 @@ class AuthService:
             uow.commit()
         return Purged(sessions=sessions, login_attempts=attempts)
 
-    def _sign_in(self, key: str, user: VerifiedUser) -> TokenPair:
+    def _sign_in(self, keys: AttemptKeys, user: VerifiedUser) -> TokenPair:
         now = self._clock()
         session = Session(
             id=self._new_id(),
@@ -196,16 +210,25 @@ class AuthService:
             roles=user.roles,
             created_at=now,
             expires_at=now + self._lifetimes.session_ttl,
+            password_set_at=user.password_set_at,
         )
-        access = self._access_token(session, now)  # signed before anything is stored
+        access = self._access_token(session, user.roles, now)  # signed before anything is stored
         refresh = new_refresh_token()
         record = self._refresh_record(refresh, session, now)
         with self._uow() as uow:
-            uow.login_attempts.delete(key)
+            self._attempts.succeeded(uow, keys, now)
             uow.sessions.add(session)
             uow.refresh_tokens.add(record)
             uow.commit()
         return _pair(access, refresh, record)
+
+    def _end(self, session: Session, now: datetime, reason: str) -> NoReturn:
+        """End ``session`` because its user changed, and refuse the refresh."""
+        with self._uow() as uow:
+            if uow.sessions.revoke(session.id, now):
+                uow.commit()
+        _log.info("session ended", session=session.id, user=session.user_id, reason=reason)
+        raise InvalidRefreshToken
 
     def _refresh_record(self, token: str, session: Session, now: datetime) -> RefreshToken:
         expires_at = min(now + self._lifetimes.refresh_token_ttl, session.expires_at)
@@ -216,10 +239,24 @@ class AuthService:
             expires_at=expires_at,
         )
 
-    def _access_token(self, session: Session, now: datetime) -> AccessToken:
+    def _access_token(self, session: Session, roles: frozenset[str], now: datetime) -> AccessToken:
         return self._tokens.mint_access_token(
-            subject=session.user_id, roles=session.roles, session_id=session.id, now=now
+            subject=session.user_id, roles=roles, session_id=session.id, now=now
         )
+
+
+def _live_session(uow: AuthUnitOfWork, presented: str, now: datetime) -> Session:
+    """The live session of the presented refresh token (its hash), or the refusal; a used
+    token revokes its session (committed) before it is refused."""
+    stored = uow.refresh_tokens.get(presented)
+    session = None if stored is None else uow.sessions.get(stored.session_id)
+    if stored is None or session is None:
+        raise InvalidRefreshToken
+    if stored.used_at is not None:
+        _revoke_reused(uow, session, now)
+    if not stored.is_usable(now) or not session.is_live(now):
+        raise InvalidRefreshToken
+    return session
 
 
 def _revoke_reused(uow: AuthUnitOfWork, session: Session, now: datetime) -> NoReturn:

@@ -46,14 +46,24 @@ class TokenSettings:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class LoginSettings:
-    """Brute-force protection, per account (known or not)."""
+    """Brute-force protection, per account (known or not) and client
+    (``services.auth.domain.LoginThrottle``).
+
+    ``max_failures`` failures of one client on one account within ``window_seconds`` lock
+    that client out of that account for ``lockout_seconds``; ``max_account_failures``
+    from all clients together lock the account for everyone. The client is the caller's
+    address, or the one the gateway forwards (``grpc.forwarding`` says whom to believe).
+    An attempt counts as in progress for at most ``attempt_timeout_seconds``.
+    """
 
     max_failures: int = 5
+    max_account_failures: int = 50
     window_seconds: int = 900
     lockout_seconds: int = 900
     slow_after: int = 3
     slowdown_seconds: float = 1.0
     max_slowdown_seconds: float = 4.0
+    attempt_timeout_seconds: float = 60.0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

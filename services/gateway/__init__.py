@@ -20,7 +20,8 @@ Read it from the edge inward:
   its ``metrics``);
 - connexion: routing and validation against the document (``validation`` reports field
   violations; ``errors`` renders what connexion raises);
-- ``transcoder``: the one handler, over ``plans`` (each operation's work, done at start;
+- ``transcoder``: the one handler, after ``ratelimits`` (a budget per client and chosen
+  operation), over ``plans`` (each operation's work, done at start;
   ``fieldpaths`` spells field names), ``messages`` (a call's request message from its
   arguments, its reply's body) and ``backends`` (servicekit's asyncio channels: deadline,
   propagation, metrics, one circuit breaker per method; readiness);

@@ -53,6 +53,7 @@ from services.gateway.errors import HANDLED, problem_handler
 from services.gateway.fieldpaths import routable_document
 from services.gateway.metrics import HttpServerMetrics
 from services.gateway.plans import OperationPlan, PlanError, build_plans
+from services.gateway.ratelimits import RateLimits
 from services.gateway.settings import GatewaySettings
 from services.gateway.transcoder import Transcoder, TranscodingResolver
 from services.gateway.validation import validator_map
@@ -98,6 +99,7 @@ class Gateway:
         self._transcoder = Transcoder(
             plans,
             {s: self._backends[name] for s, name in self.routing.backend_of.items()},
+            rate_limits=RateLimits.of(settings.rate_limits, plans),
         )
         readiness = Readiness(
             self._backends,
@@ -267,7 +269,8 @@ class _Server(uvicorn.Server):
 
 def uvicorn_config(app: Gateway, settings: GatewaySettings) -> uvicorn.Config:
     """uvicorn's configuration: our logging (``log_config=None``), no access log (the
-    edge writes one line per request), lifespan on, the grace period of the settings."""
+    edge writes one line per request), lifespan on, the grace period of the settings,
+    ``X-Forwarded-For`` believed from ``http.trusted_proxies`` only."""
     http = settings.http
     return uvicorn.Config(
         app,
@@ -278,4 +281,8 @@ def uvicorn_config(app: Gateway, settings: GatewaySettings) -> uvicorn.Config:
         lifespan="on",
         server_header=False,
         timeout_graceful_shutdown=math.ceil(http.grace_seconds),
+        # X-Forwarded-For names the client only when it comes from a trusted proxy of the
+        # settings (uvicorn's own default would trust any local peer).
+        proxy_headers=bool(http.trusted_proxies),
+        forwarded_allow_ips=list(http.trusted_proxies),
     )

@@ -4,9 +4,12 @@ Before connexion runs, the edge gives the request an id (the caller's ``x-reques
 when it is a sane token, else a new one) and binds it as servicekit's request id (the
 backends' channels send it as ``x-request-id``, as every servicekit client does), works
 out the rest of the metadata the backends will get (``authorization``, W3C
-``traceparent``/``tracestate``: see ``services.gateway.propagation``) and binds it for
+``traceparent``/``tracestate``: see ``services.gateway.propagation``; the client's address
+as ``x-forwarded-for``, which the services believe from the gateway only) and binds it for
 the transcoder (``services.gateway.scope``). The response carries ``x-request-id``. A
-body declared larger than the limit is refused with 413 before connexion reads it. After
+request with more than one ``Authorization`` header is refused with 400, one with an
+``Authorization`` header larger than any token with 431, and a body declared larger than
+the limit with 413, before connexion reads it. After
 the response, the request's span ends and ``services.gateway.accesslog`` writes its one
 line and its metrics, under the route of the document that served it.
 
@@ -16,6 +19,7 @@ document: ``/healthz``, ``/readyz``, ``/.well-known/jwks.json`` and ``/openapi.j
 
 from __future__ import annotations
 
+import ipaddress
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -27,19 +31,21 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.grpc.context import bind_request_id, reset_request_id
+from servicekit.grpc.forwarding import FORWARDED_FOR
 from services.gateway import scope as request_scope
 from services.gateway.accesslog import AccessLog, method_label
 from services.gateway.metrics import HttpServerMetrics
 from services.gateway.plans import OperationPlan
 from services.gateway.problems import Problem, code_of_http_status
 from services.gateway.propagation import (
+    MAX_AUTHORIZATION_BYTES,
     REQUEST_ID_HEADER,
     RequestTrace,
     Tracing,
     read_headers,
 )
 
-__all__ = ["Edge", "LocalEndpoint"]
+__all__ = ["Edge", "LocalEndpoint", "client_address"]
 
 LocalEndpoint = Callable[[], Awaitable[Response]]
 """An endpoint of the gateway itself: no arguments, the response."""
@@ -81,7 +87,8 @@ class Edge:
         incoming = read_headers(scope["headers"])
         request_id = incoming.request_id or uuid.uuid4().hex
         request_trace = self._tracing.start(incoming, method)
-        metadata = list(request_trace.metadata)
+        client = client_address(scope)
+        metadata = [*request_trace.metadata, (FORWARDED_FOR, client)]
         if incoming.authorization is not None:
             metadata.append(("authorization", incoming.authorization))
         raw_path = scope.get("raw_path")
@@ -90,6 +97,7 @@ class Edge:
                 request_id=request_id,
                 raw_path=raw_path.decode("latin-1") if raw_path else path,
                 metadata=tuple(metadata),
+                client=client,
             )
         )
         request_id_token = bind_request_id(request_id)
@@ -101,7 +109,13 @@ class Edge:
         answer = _Answer(send, request_id)
         local = self._local.get(path)
         try:
-            if incoming.content_length > self._max_body:
+            if incoming.authorizations > 1:
+                await self._respond(_several_authorizations(), scope, receive, answer.send)
+                await _discard_body(receive, self._max_body)
+            elif incoming.authorization_too_large:
+                await self._respond(_authorization_too_large(), scope, receive, answer.send)
+                await _discard_body(receive, self._max_body)
+            elif incoming.content_length > self._max_body:
                 await self._respond(_too_large(self._max_body), scope, receive, answer.send)
                 await _discard_body(receive, 16 * self._max_body)
             elif local is not None:
@@ -204,6 +218,29 @@ async def _discard_body(receive: Receive, limit: int) -> None:
         discarded += len(message.get("body", b""))
         if not message.get("more_body", False):
             return
+
+
+def client_address(scope: Scope) -> str:
+    """The caller's address (ASGI's ``client``: the peer, or what a trusted proxy's
+    ``X-Forwarded-For`` says); ``unknown`` when it is none, or not an IP address."""
+    client = scope.get("client")
+    try:
+        return str(ipaddress.ip_address(client[0])) if client else "unknown"
+    except ValueError:
+        return "unknown"
+
+
+def _several_authorizations() -> Problem:
+    """400 for a request with several ``Authorization`` headers, as the services refuse
+    several ``authorization`` metadata: a gateway keeping one would pick for the caller."""
+    detail = "send one Authorization header, not several"
+    return Problem(status=400, code="INVALID_ARGUMENT", detail=detail)
+
+
+def _authorization_too_large() -> Problem:
+    """431 for an ``Authorization`` header larger than any token of this platform."""
+    detail = f"the Authorization header is larger than {MAX_AUTHORIZATION_BYTES} bytes"
+    return Problem(status=431, code="RESOURCE_EXHAUSTED", detail=detail)
 
 
 def _too_large(limit: int) -> Problem:

@@ -15,12 +15,16 @@ too. A backend's own
 message is shown for the codes that describe the caller's request; for the codes that
 describe the backend (UNAVAILABLE, INTERNAL, ...) the gateway says what happened in its
 own words, so no address, query or stack trace of the backend reaches the caller.
+RESOURCE_EXHAUSTED is 429 with the backend's ``RetryInfo`` as ``Retry-After``, except when
+gRPC itself refused the request's metadata as too large: that is the caller's headers,
+431, and gRPC's internal text is not shown.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -63,6 +67,9 @@ _CALLER_CODES = frozenset(
         "RESOURCE_EXHAUSTED",
     }
 )
+# How gRPC core words a call whose metadata is over the peer's limit ("received metadata
+# size exceeds soft limit (...)", "... hard limit ..."): 431, not a rate limit.
+_METADATA_TOO_LARGE = re.compile(r"metadata size exceeds", re.IGNORECASE)
 # HTTP statuses the gateway answers by itself that no gRPC code maps to.
 _CODE_OF_OTHER_STATUS = {405: "UNIMPLEMENTED", 501: "UNIMPLEMENTED"}
 
@@ -159,6 +166,12 @@ def from_rpc_error(error: grpc.RpcError, *, service: str, request: Descriptor) -
     code_of = getattr(error, "code", None)
     status_code = code_of() if callable(code_of) else None
     code = status_code.name if isinstance(status_code, grpc.StatusCode) else "UNKNOWN"
+    if code == "RESOURCE_EXHAUSTED" and _is_metadata_too_large(error):
+        return Problem(
+            status=431,
+            code=code,
+            detail=f"the request's headers are too large for {service}",
+        )
     violations: list[Violation] = []
     retry_after = None
     for detail in _rich_details(error):
@@ -174,6 +187,14 @@ def from_rpc_error(error: grpc.RpcError, *, service: str, request: Descriptor) -
         violations=tuple(violations),
         retry_after=retry_after,
     )
+
+
+def _is_metadata_too_large(error: grpc.RpcError) -> bool:
+    """Whether gRPC itself refused the call's metadata as too large (its own words, no
+    rich details), rather than a service saying a quota is exhausted."""
+    details_of = getattr(error, "details", None)
+    text = details_of() if callable(details_of) else None
+    return bool(text and _METADATA_TOO_LARGE.search(text)) and not tuple(_rich_details(error))
 
 
 def _detail(error: grpc.RpcError, code: str, service: str) -> str:

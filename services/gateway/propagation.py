@@ -1,9 +1,10 @@
 """What a request brings in and passes on: its id, its credentials, its trace context.
 
 ``read_headers`` picks the headers the edge cares about, keeping only what gRPC metadata
-can carry (printable ASCII): ``authorization``, the caller's ``x-request-id`` when it is a
-sane token, a well-formed W3C ``traceparent`` and its ``tracestate``, and the declared
-``content-length``.
+can carry (printable ASCII): ``authorization`` (more than one is refused: which one would
+the backend believe?), the caller's ``x-request-id`` when it is a sane token, a
+well-formed W3C ``traceparent`` and its ``tracestate`` within W3C's limits (see
+``tracestate``), and the declared ``content-length``.
 
 Trace context: when the gateway exports spans, ``Tracing.start`` opens a SERVER span for
 the request (child of the caller's ``traceparent``) and the backends get that span as
@@ -14,6 +15,7 @@ still joins up.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,23 +23,47 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-__all__ = ["REQUEST_ID_HEADER", "Incoming", "RequestTrace", "Tracing", "read_headers"]
+__all__ = [
+    "MAX_AUTHORIZATION_BYTES",
+    "REQUEST_ID_HEADER",
+    "Incoming",
+    "RequestTrace",
+    "Tracing",
+    "read_headers",
+    "tracestate",
+]
 
 REQUEST_ID_HEADER = "x-request-id"
 
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _VALID_TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+# W3C Trace Context, tracestate: key = simple-key / tenant@system; value = 1-256 printable
+# characters but "," and "=", not ending in a space.
+_TRACESTATE_MEMBER = re.compile(
+    r"(?P<key>[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13})"
+    r"=[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]"
+)
+MAX_AUTHORIZATION_BYTES = 4096
+"""The largest ``Authorization`` header passed on (this platform's tokens are well under a
+kilobyte): with the rest of the metadata it stays within gRPC's default 8 KiB."""
+_MAX_MEMBERS = 32
+_MAX_TRACESTATE = 512
+_LARGE_MEMBER = 128
 
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """The headers the edge cares about, as sent (already checked to be plain ASCII)."""
+    """The headers the edge cares about, as sent (already checked to be plain ASCII);
+    ``authorizations`` counts the ``authorization`` headers (only one may be sent), and
+    ``authorization_too_large`` says one is over ``MAX_AUTHORIZATION_BYTES``."""
 
     authorization: str | None = None
     request_id: str | None = None
     traceparent: str | None = None
     tracestate: str | None = None
     content_length: int = 0
+    authorizations: int = 0
+    authorization_too_large: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +126,14 @@ class Tracing:
 
 def read_headers(headers: Any) -> Incoming:
     """The headers of an ASGI scope (``(name, value)`` byte pairs) the edge cares about."""
-    authorization = request_id = traceparent = tracestate = None
-    content_length = 0
+    authorization = request_id = traceparent = None
+    states: list[str] = []
+    content_length = authorizations = 0
+    too_large = False
     for key, raw in headers:
         if key == b"authorization":
+            authorizations += 1
+            too_large = too_large or len(raw) > MAX_AUTHORIZATION_BYTES
             authorization = _printable(raw)
         elif key == b"x-request-id":
             value = _printable(raw)
@@ -112,10 +142,50 @@ def read_headers(headers: Any) -> Incoming:
             value = _printable(raw)
             traceparent = value if value and _VALID_TRACEPARENT.fullmatch(value) else None
         elif key == b"tracestate":
-            tracestate = _printable(raw)
+            states.append(raw.decode("latin-1"))
         elif key == b"content-length" and raw.isdigit():
             content_length = int(raw)
-    return Incoming(authorization, request_id, traceparent, tracestate, content_length)
+    return Incoming(
+        authorization,
+        request_id,
+        traceparent,
+        tracestate(states),
+        content_length,
+        authorizations,
+        too_large,
+    )
+
+
+def tracestate(values: Iterable[str]) -> str | None:
+    """The ``tracestate`` to pass on, from the header's values (several headers make one
+    list), or None when there is none or it breaks W3C Trace Context's rules.
+
+    A list with a malformed member, a key twice or more than 32 members is dropped whole
+    (the spec's "MUST NOT propagate" an invalid one). A valid list longer than 512
+    characters loses members larger than 128 characters first, then members from its end,
+    as the spec's limits allow, so no caller can make the backends' metadata large.
+    """
+    members = [member.strip(" \t") for value in values for member in value.split(",")]
+    members = [member for member in members if member]
+    if not members or len(members) > _MAX_MEMBERS:
+        return None
+    keys = []
+    for member in members:
+        match = _TRACESTATE_MEMBER.fullmatch(member)
+        if match is None:
+            return None
+        keys.append(match["key"])
+    if len(set(keys)) != len(keys):
+        return None
+    if _length(members) > _MAX_TRACESTATE:
+        members = [member for member in members if len(member) <= _LARGE_MEMBER]
+    while members and _length(members) > _MAX_TRACESTATE:
+        members.pop()
+    return ",".join(members) or None
+
+
+def _length(members: list[str]) -> int:
+    return sum(map(len, members)) + len(members) - 1
 
 
 def _printable(raw: bytes) -> str | None:

@@ -1,9 +1,10 @@
 """The request scope the edge binds and the transcoder reads: one context variable.
 
 The edge (outermost ASGI layer) binds it before connexion runs; connexion calls the
-handler in the same task, so the transcoder sees the request id, the request path and the
-metadata to send to the backend (``authorization`` and the trace context; the request id
-goes through servicekit's own context) without connexion passing anything along.
+handler in the same task, so the transcoder sees the request id, the request path, the
+client's address and the metadata to send to the backend (``authorization``, the trace
+context and ``x-forwarded-for``; the request id goes through servicekit's own context)
+without connexion passing anything along.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ __all__ = ["RequestScope", "bind", "current", "reset"]
 
 @dataclass(frozen=True, slots=True)
 class RequestScope:
-    """One HTTP request as the backends should see it."""
+    """One HTTP request as the backends should see it; ``client`` is the caller's address
+    (uvicorn's view of it: X-Forwarded-For only from ``http.trusted_proxies``)."""
 
     request_id: str
     raw_path: str
     metadata: tuple[tuple[str, str], ...]
+    client: str = "unknown"
 
     @property
     def instance(self) -> str:

@@ -8,6 +8,7 @@ layers know is loaded.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -17,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from dotenv import dotenv_values
+from limits import RateLimitItem, parse_many
 
 from servicekit.clients import ClientSettings
 from servicekit.config import SETTINGS_FILE, ConfigError, Environment, load_settings
@@ -38,6 +40,7 @@ __all__ = [
     "BackendSettings",
     "GatewaySettings",
     "HttpSettings",
+    "RateLimitSettings",
     "default_backends",
     "load",
 ]
@@ -61,6 +64,9 @@ class HttpSettings:
     - ``readiness_cache_seconds``: how long one round of backend health checks answers
       ``/readyz``; ``jwks_cache_seconds`` the same for ``/.well-known/jwks.json``.
     - ``max_body_bytes``: larger request bodies are refused with 413 before they are read.
+    - ``trusted_proxies``: the proxies (addresses or networks) whose ``X-Forwarded-For``
+      names the client; empty (the default): the client is the peer, and the header is
+      ignored. The client's address keys the rate limits and is forwarded to the services.
     """
 
     host: str = "127.0.0.1"
@@ -71,9 +77,16 @@ class HttpSettings:
     readiness_cache_seconds: float = 1.0
     jwks_cache_seconds: float = 10.0
     max_body_bytes: int = 1024 * 1024
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems: list[str] = []
+        wrong = [text for text in self.trusted_proxies if not _is_network(text)]
+        if wrong:
+            problems.append(
+                "trusted_proxies must be addresses or networks (10.0.0.0/8), "
+                f"got {', '.join(map(repr, wrong))}"
+            )
         if not 0 <= self.port <= 65535:
             problems.append(f"port must be 0..65535, got {self.port}")
         if self.grace_seconds < 0:
@@ -127,11 +140,72 @@ class BackendSettings(ClientSettings):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class RateLimitSettings:
+    """Per-client rate limits of chosen operations (``services.gateway.ratelimits``).
+
+    - ``operations``: ``<operationId>=<limits>`` entries, the operation as the document
+      names it (``acme.auth.v1.AuthService.Login``) and its limits in the ``limits``
+      library's notation, several joined by ``;`` (``10/minute;100/hour``). Each client
+      (``http.trusted_proxies`` says how it is found) has its own budget per operation.
+    - ``enabled``: false lifts every limit.
+    - ``storage_uri``: where the counts live (``async+memory://``: in this process; an
+      ``async+redis://`` URI shares them between replicas, with the library's extra).
+    """
+
+    enabled: bool = True
+    operations: tuple[str, ...] = ()
+    storage_uri: str = "async+memory://"
+
+    def __post_init__(self) -> None:
+        problems = [f"operations: {problem}" for problem in rate_limit_problems(self.operations)]
+        if not self.storage_uri.startswith("async+"):
+            problems.append(
+                f"storage_uri must be an asyncio storage (async+...), got {self.storage_uri!r}"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def limits(self) -> dict[str, tuple[RateLimitItem, ...]]:
+        """The limits of each operation with any (an empty value lifts an operation's)."""
+        if not self.enabled:
+            return {}
+        parsed = {}
+        for entry in self.operations:
+            operation, _, text = entry.partition("=")
+            items = tuple(parse_many(text)) if text.strip() else ()
+            if items:
+                parsed[operation.strip()] = items
+        return parsed
+
+
+def rate_limit_problems(entries: tuple[str, ...]) -> list[str]:
+    """What is wrong with each ``<operationId>=<limits>`` entry, in order."""
+    problems = []
+    seen: set[str] = set()
+    for entry in entries:
+        operation, equals, text = entry.partition("=")
+        operation = operation.strip()
+        if not equals or not _FULL_NAME.fullmatch(operation):
+            problems.append(f"{entry!r} is not <operationId>=<limits>")
+            continue
+        if operation in seen:
+            problems.append(f"{operation} is limited twice")
+        seen.add(operation)
+        try:
+            if text.strip():
+                parse_many(text)
+        except ValueError:
+            problems.append(f"{entry!r}: {text.strip()!r} is not a limit such as 10/minute")
+    return problems
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class GatewaySettings:
     """Everything the gateway reads at start; ``backends`` by name (read-only)."""
 
     environment: Environment = "development"
     http: HttpSettings = field(default_factory=HttpSettings)
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
     backends: Mapping[str, BackendSettings] = field(default_factory=dict)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     tracing: TracingSettings = field(default_factory=TracingSettings)
@@ -157,6 +231,14 @@ class GatewaySettings:
         ]
         if problems:
             raise ValueError("; ".join(problems))
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def default_backends(path: Path = BACKENDS_FILE) -> dict[str, BackendSettings]:

@@ -3,6 +3,7 @@
 ``TranscodingResolver`` gives connexion, for each ``operationId``, a handler bound to that
 operation's plan; all of them run ``Transcoder.transcode``:
 
+0. a client over the operation's rate limit (``ratelimits``) is answered 429 at once;
 1. the request message from connexion's arguments (``messages.request_message``);
 2. the call through the channel of the backend that serves the plan's contract service
    (``backends``), with the request's ``authorization`` and trace context; the channel's
@@ -36,6 +37,7 @@ from services.gateway.backends import Backend
 from services.gateway.messages import RequestError, reply_body, request_message
 from services.gateway.plans import OperationPlan
 from services.gateway.problems import Problem, Violation, from_rpc_error, summary
+from services.gateway.ratelimits import RateLimits
 
 __all__ = ["JSON", "Transcoder", "TranscodingResolver", "circuit_open", "no_backend"]
 
@@ -60,9 +62,15 @@ class Transcoder:
     operations of any other service answer 503 (``no_backend``).
     """
 
-    def __init__(self, plans: Mapping[str, OperationPlan], backends: Mapping[str, Backend]) -> None:
+    def __init__(
+        self,
+        plans: Mapping[str, OperationPlan],
+        backends: Mapping[str, Backend],
+        rate_limits: RateLimits | None = None,
+    ) -> None:
         self._plans = dict(plans)
         self._backends = dict(backends)
+        self._rate_limits = rate_limits
         self._routes: dict[str, _Route] = {}
 
     @property
@@ -98,6 +106,10 @@ class Transcoder:
         route = self._routes[operation_id]
         plan = route.plan
         request_scope = scope.current()
+        if self._rate_limits is not None and request_scope is not None:
+            refused = await self._rate_limits.admit(operation_id, request_scope.client)
+            if refused is not None:
+                return _problem(refused, request_scope)
         if route.backend is None:
             return _problem(no_backend(plan), request_scope)
         try:

@@ -94,6 +94,8 @@ class _BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]  # connexi
             raise BadRequestProblem(
                 detail=f"the request body is not valid {self._encoding}"
             ) from None
+        except RecursionError:  # thousands of nested arrays: json gives up, and so do we
+            raise _too_deep() from None
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if not self._nullable and body is None:
@@ -101,10 +103,18 @@ class _BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]  # connexi
                 (Violation(field="", rule="required", message="a JSON body is required"),),
                 location="body",
             )
-        violations = violations_of(self._cache.get(self._schema).iter_errors(body))
+        try:
+            violations = violations_of(self._cache.get(self._schema).iter_errors(body))
+        except RecursionError:
+            raise _too_deep() from None
         if violations:
             raise ContractViolation(violations, location="body")
         return None
+
+
+def _too_deep() -> BadRequestProblem:
+    """400 for a body nested deeper than the parser (or the schema check) can follow."""
+    return BadRequestProblem(detail="the request body is nested too deeply")
 
 
 class _ParameterValidator(ParameterValidator):  # type: ignore[misc]  # connexion is untyped

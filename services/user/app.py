@@ -25,6 +25,7 @@ from servicekit.grpc.standard import ServiceRuntime
 from servicekit.logging import configure_logging
 from services.user.contract import contract_page_limits, contract_update_mask
 from services.user.handlers import UserServiceHandlers
+from services.user.pagination import PageTokens
 from services.user.passwords import Passwords
 from services.user.service import UserService
 from services.user.settings import UserSettings
@@ -101,4 +102,5 @@ def _user_service(settings: UserSettings, database: Database) -> UserService:
         passwords=Passwords.from_settings(settings.passwords),
         page_limits=contract_page_limits(),
         update_mask=contract_update_mask(),
+        page_tokens=PageTokens(settings.pagination.page_token_secret.reveal().encode()),
     )

@@ -103,6 +103,14 @@ class User:
     version: int = 1
 
     @property
+    def password_set_time(self) -> datetime:
+        """When the password was last set: at creation, as no use case changes a password
+        (a rehash with new costs keeps it). A use case that sets one must store its time
+        and answer it here: sessions started before it then end (the auth service compares
+        this time on every refresh)."""
+        return self.create_time
+
+    @property
     def etag(self) -> str:
         """An opaque tag of this state: it changes whenever ``version`` does."""
         digest = hashlib.blake2b(f"{self.id}:{self.version}".encode(), digest_size=8)

@@ -91,7 +91,17 @@ class UserServiceHandlers(user_service_pb2_grpc.UserServiceServicer):
         self, request: user_service_pb2.VerifyCredentialsRequest, context: Any
     ) -> user_service_pb2.VerifyCredentialsResponse:
         user = self._service.verify_credentials(email=request.email, password=request.password)
-        return user_service_pb2.VerifyCredentialsResponse(user=user_to_proto(user))
+        reply = user_service_pb2.VerifyCredentialsResponse(user=user_to_proto(user))
+        reply.password_set_time.FromDatetime(user.password_set_time)
+        return reply
+
+    def GetSignInState(  # noqa: N802
+        self, request: user_service_pb2.GetSignInStateRequest, context: Any
+    ) -> user_service_pb2.GetSignInStateResponse:
+        user = self._service.sign_in_state(request.id)
+        reply = user_service_pb2.GetSignInStateResponse(user=user_to_proto(user))
+        reply.password_set_time.FromDatetime(user.password_set_time)
+        return reply
 
 
 def actor_from(principal: Principal | None) -> Actor:

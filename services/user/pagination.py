@@ -4,10 +4,11 @@ Pages are ordered by ``(create_time, id)`` and a token holds the key of the last
 served, never an offset: rows inserted or deleted between two pages can neither shift an
 existing row onto the next page twice nor push one off unseen.
 
-A token is urlsafe base64 of ``mac || json``. The MAC (keyed BLAKE2b when a key is given)
-makes any edited or truncated token fail as a whole; the filter fingerprint inside it
-refuses a token replayed with other filters. Neither grants anything: a forged position
-only starts a list the caller may read anyway somewhere else.
+A token is urlsafe base64 of ``mac || json``. The MAC (BLAKE2b keyed with a secret that
+every replica shares: the ``pagination.page_token_secret`` setting) makes any edited,
+truncated or forged token fail as a whole; the filter fingerprint inside it refuses a
+token replayed with other filters. Neither grants anything: a forged position would only
+start a list the caller may read anyway somewhere else.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -75,11 +77,21 @@ class PageLimits:
 
 
 class PageTokens:
-    """Writes and reads page tokens; ``key`` (shared by every replica) signs them."""
+    """Writes and reads page tokens; ``key`` (shared by every replica) signs them.
 
-    def __init__(self, key: bytes = b"") -> None:
+    ``ValueError`` for an empty key: an unkeyed MAC is a checksum anyone can recompute.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        if not key:
+            raise ValueError("page tokens need a key")
         # BLAKE2b takes keys of up to 64 bytes: longer ones are hashed down to that.
         self._key = key if len(key) <= 64 else hashlib.blake2b(key).digest()
+
+    @classmethod
+    def with_random_key(cls) -> PageTokens:
+        """Tokens that only this instance can read (tests, one-process tools)."""
+        return cls(secrets.token_bytes(32))
 
     def encode(self, position: Position, filter_: UserFilter) -> str:
         micros = (position.create_time - _EPOCH) // _MICROSECOND

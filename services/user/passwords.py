@@ -2,16 +2,25 @@
 
 Passwords are NFKC-normalised before hashing (NIST SP 800-63B): the same password typed
 on two keyboards that compose characters differently still matches.
+
+Every argon2 run (hash, verify, the dummy verify of an unknown email) goes through one
+``servicekit.concurrency.Bulkhead``: each run takes ``memory_cost_kib`` of memory and a
+core for tens of milliseconds, so only ``max_concurrent`` run at once, ``max_waiting``
+more may wait a moment, and any other call is refused at once with RESOURCE_EXHAUSTED
+and a retry delay, rather than taking the server's memory and threads from everyone.
 """
 
 from __future__ import annotations
 
 import secrets
 import unicodedata
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from servicekit.concurrency import Bulkhead
 
 if TYPE_CHECKING:
     from services.user.settings import PasswordSettings
@@ -20,9 +29,21 @@ __all__ = ["Passwords"]
 
 
 class Passwords:
-    """Hashes and checks passwords; one instance per process (it holds a dummy hash)."""
+    """Hashes and checks passwords; one instance per process (it holds a dummy hash).
 
-    def __init__(self, *, time_cost: int, memory_cost_kib: int, parallelism: int) -> None:
+    ``hashing`` bounds the concurrent argon2 runs (None: unbounded, for commands that run
+    one at a time).
+    """
+
+    def __init__(
+        self,
+        *,
+        time_cost: int,
+        memory_cost_kib: int,
+        parallelism: int,
+        hashing: Bulkhead | None = None,
+    ) -> None:
+        self._hashing = hashing
         self._hasher = PasswordHasher(
             time_cost=time_cost,
             memory_cost=memory_cost_kib,
@@ -39,18 +60,34 @@ class Passwords:
             time_cost=settings.time_cost,
             memory_cost_kib=settings.memory_cost_kib,
             parallelism=settings.parallelism,
+            hashing=Bulkhead(
+                "password hashing",
+                limit=settings.max_concurrent,
+                queue=settings.max_waiting,
+                max_wait_seconds=settings.max_wait_seconds,
+                retry_after_seconds=settings.retry_after_seconds,
+            ),
         )
 
+    @property
+    def hashing(self) -> Bulkhead | None:
+        """The bound on concurrent argon2 runs, if any."""
+        return self._hashing
+
     def hash(self, password: str) -> str:
-        """An encoded argon2id hash (salt and costs included) of ``password``."""
-        return self._hasher.hash(_normalised(password))
+        """An encoded argon2id hash (salt and costs included) of ``password``;
+        ``servicekit.concurrency.Saturated`` when too many runs are under way."""
+        with self._slot():
+            return self._hasher.hash(_normalised(password))
 
     def verify(self, password_hash: str, password: str) -> bool:
-        """Whether ``password`` matches; a corrupt or foreign hash never matches."""
-        try:
-            return self._hasher.verify(password_hash, _normalised(password))
-        except (VerificationError, InvalidHashError):
-            return False
+        """Whether ``password`` matches; a corrupt or foreign hash never matches.
+        ``Saturated`` as for :meth:`hash`."""
+        with self._slot():
+            try:
+                return self._hasher.verify(password_hash, _normalised(password))
+            except (VerificationError, InvalidHashError):
+                return False
 
     def verify_dummy(self, password: str) -> None:
         """Spend the time of one verification, for callers with no user to check."""
@@ -62,6 +99,9 @@ class Passwords:
             return self._hasher.check_needs_rehash(password_hash)
         except InvalidHashError:
             return True
+
+    def _slot(self) -> AbstractContextManager[None]:
+        return self._hashing.slot() if self._hashing is not None else nullcontext()
 
 
 def _normalised(password: str) -> str:

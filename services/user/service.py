@@ -54,7 +54,9 @@ def _new_id() -> str:
 class UserService:
     """Every use case of the service; built once by the wiring, shared by all calls.
 
-    ``page_limits`` and ``update_mask`` are the contract's rules, read by the wiring.
+    ``page_limits`` and ``update_mask`` are the contract's rules, read by the wiring;
+    ``page_tokens`` signs page tokens with the key every replica shares (without one, a
+    key of this instance's own).
     """
 
     def __init__(
@@ -72,7 +74,7 @@ class UserService:
         self._passwords = passwords
         self._limits = page_limits
         self._mask = update_mask
-        self._tokens = page_tokens if page_tokens is not None else PageTokens()
+        self._tokens = page_tokens if page_tokens is not None else PageTokens.with_random_key()
         self._clock = clock
         self._new_id = new_id
 
@@ -161,6 +163,11 @@ class UserService:
         if self._passwords.needs_rehash(user.password_hash):
             self._rehash(user, password)
         return user
+
+    def sign_in_state(self, user_id: str) -> User:
+        """The user as its sessions must see it now (roles, ``password_set_time``);
+        ``UserNotFound`` once it is deleted."""
+        return self.get_user(user_id)
 
     def bootstrap_admin(self, *, email: str, display_name: str, password: str) -> User:
         """Create an admin, or make the existing user with this email one.

@@ -24,6 +24,7 @@ from grpc_health.v1 import health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from servicekit.binding import BindError
+from servicekit.grpc.forwarding import ForwardingSettings
 from servicekit.grpc.health import HEALTH_SERVICE_NAME, HealthReporter
 from servicekit.tls import TlsServerSettings, server_credentials
 
@@ -35,7 +36,11 @@ _logger = structlog.get_logger(__name__)
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class GrpcSettings:
-    """Where and how a service serves gRPC; every default is the local-development one."""
+    """Where and how a service serves gRPC; every default is the local-development one.
+
+    ``forwarding`` says whose forwarded client address to believe
+    (``servicekit.grpc.forwarding``).
+    """
 
     host: str = "127.0.0.1"
     port: int = 50051
@@ -46,6 +51,7 @@ class GrpcSettings:
     workers: int = 1
     reflection: bool = True
     tls: TlsServerSettings = field(default_factory=TlsServerSettings)
+    forwarding: ForwardingSettings = field(default_factory=ForwardingSettings)
 
     def __post_init__(self) -> None:
         problems: list[str] = []

@@ -29,6 +29,7 @@ from servicekit.auth import AccessPolicies, TokenVerifier
 from servicekit.binding import BindError
 from servicekit.db import Database, DatabaseSettings
 from servicekit.grpc.chain import default_interceptors
+from servicekit.grpc.forwarding import ClientAddresses
 from servicekit.grpc.health import HealthReporter
 from servicekit.grpc.interceptors.auth import AccessPolicyInterceptor, AuthenticationInterceptor
 from servicekit.grpc.interceptors.errors import ErrorMappingInterceptor
@@ -76,12 +77,14 @@ def standard_interceptors(
     registry: CollectorRegistry,
     verifier: TokenVerifier,
     services: Sequence[ServiceDescriptor],
+    clients: ClientAddresses | None = None,
 ) -> list[grpc.ServerInterceptor]:
     """The full chain of ``default_interceptors``, each step built as services use it:
     metrics on ``registry``, tokens checked by ``verifier``, the access policies of
-    ``services`` (their descriptors' ``acme.options.v1.access`` options)."""
+    ``services`` (their descriptors' ``acme.options.v1.access`` options), the end client
+    of each call by ``clients`` (default: trust only a ``gateway`` over mutual TLS)."""
     return default_interceptors(
-        request_context=RequestContextInterceptor(),
+        request_context=RequestContextInterceptor(clients=clients),
         tracing=TracingInterceptor(tracer_provider),
         metrics=MetricsInterceptor(GrpcServerMetrics(registry)),
         error_mapping=ErrorMappingInterceptor(),
@@ -109,15 +112,17 @@ class RuntimeSettings(Protocol):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ServiceRuntime:
-    """What a service's server stands on: its database, its tracer provider and its
-    metrics (a registry served on its own port). ``close_with(server)`` closes them all when
-    the server stops, after the drain."""
+    """What a service's server stands on: its database, its tracer provider, its metrics
+    (a registry served on its own port) and whose forwarded client address it believes
+    (``clients``, from ``grpc.forwarding``). ``close_with(server)`` closes them all when the
+    server stops, after the drain."""
 
     database: Database
     tracer_provider: ServiceTracerProvider
     registry: CollectorRegistry
     metrics_url: str | None
     stop_metrics: Callable[[], None]
+    clients: ClientAddresses
 
     @classmethod
     def start(
@@ -138,6 +143,7 @@ class ServiceRuntime:
             registry=registry,
             metrics_url=metrics_url(settings.metrics, port),
             stop_metrics=stop_metrics,
+            clients=ClientAddresses(settings.grpc.forwarding),
         )
 
     def interceptors(
@@ -149,6 +155,7 @@ class ServiceRuntime:
             registry=self.registry,
             verifier=verifier,
             services=services,
+            clients=self.clients,
         )
 
     def health(self) -> HealthReporter:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from servicekit.db import is_unique_violation
-from services.auth.domain import LoginAttempts
+from services.auth.attempts import LoginAttempts
 from services.auth.models import login_attempts
 from services.auth.repository._rows import rowcount, to_entity, to_values
 

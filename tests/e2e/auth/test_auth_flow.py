@@ -7,12 +7,13 @@ import uuid
 import grpc
 import jwt
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from acme.auth.v1 import auth_service_pb2 as auth_pb
+from acme.user.v1 import user_pb2, user_service_pb2_grpc
 from acme.user.v1 import user_service_pb2 as user_pb
-from acme.user.v1 import user_service_pb2_grpc
 from servicekit.testing.tokens import TestIssuer
 from services.user import app as user_app
 from services.user import settings as user_settings
@@ -168,3 +169,76 @@ def test_repeated_failures_lock_an_account_known_or_not_with_a_retry_delay(stack
         answers[who] = (locked.value.code(), bool(delays) and delays[0] > 0)
 
     assert answers[email] == answers[unknown] == (grpc.StatusCode.RESOURCE_EXHAUSTED, True)
+
+
+def _admin(stack: Stack) -> tuple[str, str]:
+    """A new admin (the user service's create-admin), its id and email."""
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    settings = user_settings.load(env=stack.user_env)
+    assert user_app.create_admin(settings, email=email, display_name="Root", password=PASSWORD) == 0
+    tokens = stack.login(email)
+    return str(jwt.decode(tokens.access_token, options={"verify_signature": False})["sub"]), email
+
+
+def _refresh(stack: Stack, refresh_token: str) -> auth_pb.TokenPair:
+    request = auth_pb.RefreshTokenRequest(refresh_token=refresh_token)
+    tokens: auth_pb.TokenPair = stack.auth.RefreshToken(request, timeout=10).tokens
+    return tokens
+
+
+def test_a_deleted_admin_can_no_longer_refresh_its_session(stack: Stack) -> None:
+    admin_id, email = _admin(stack)
+    tokens = stack.login(email)
+    bearer = (("authorization", f"Bearer {tokens.access_token}"),)
+    stack.users.DeleteUser(user_pb.DeleteUserRequest(id=admin_id), metadata=bearer, timeout=10)
+
+    with pytest.raises(grpc.RpcError) as refused:
+        _refresh(stack, tokens.refresh_token)
+
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert refused.value.details() == "refresh token is invalid or expired"
+
+
+def test_an_admin_whose_roles_were_taken_refreshes_into_a_token_without_them(
+    stack: Stack,
+) -> None:
+    demoted_id, demoted_email = _admin(stack)
+    _, other_email = _admin(stack)
+    tokens = stack.login(demoted_email)
+    other = (("authorization", f"Bearer {stack.login(other_email).access_token}"),)
+    stack.users.UpdateUser(
+        user_pb.UpdateUserRequest(
+            user=user_pb2.User(id=demoted_id), update_mask=FieldMask(paths=["roles"])
+        ),
+        metadata=other,
+        timeout=10,
+    )
+
+    renewed = _refresh(stack, tokens.refresh_token)
+    claims = jwt.decode(renewed.access_token, options={"verify_signature": False})
+    with pytest.raises(grpc.RpcError) as listing:
+        stack.users.ListUsers(
+            user_pb.ListUsersRequest(),
+            metadata=(("authorization", f"Bearer {renewed.access_token}"),),
+            timeout=10,
+        )
+
+    assert jwt.decode(tokens.access_token, options={"verify_signature": False})["roles"] == [
+        "admin"
+    ]
+    assert claims["roles"] == []
+    assert listing.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_only_the_auth_service_reads_a_users_sign_in_state(stack: Stack) -> None:
+    user_id, email = stack.register()
+    token = stack.login(email).access_token
+
+    with pytest.raises(grpc.RpcError) as denied:
+        stack.users.GetSignInState(
+            user_pb.GetSignInStateRequest(id=user_id),
+            metadata=(("authorization", f"Bearer {token}"),),
+            timeout=10,
+        )
+
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -41,9 +41,11 @@ class RunningGateway:
 
 
 def gateway_env(stack: Stack) -> dict[str, str]:
-    """Settings of a test gateway in front of ``stack``: free ports, quick to give up."""
+    """Settings of a test gateway in front of ``stack``: free ports, quick to give up, no
+    rate limits (every test calls from 127.0.0.1; the limits have tests of their own)."""
     assert stack.auth_server is not None
     return {
+        "GATEWAY_RATE_LIMITS__ENABLED": "false",
         "GATEWAY_HTTP__PORT": "0",
         "GATEWAY_HTTP__GRACE_SECONDS": "2",
         "GATEWAY_HTTP__READINESS_CACHE_SECONDS": "0.2",

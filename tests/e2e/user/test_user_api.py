@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import uuid
 
 import grpc
@@ -11,6 +14,7 @@ from grpc_health.v1 import health_pb2
 
 from acme.user.v1 import user_pb2
 from acme.user.v1 import user_service_pb2 as pb
+from services.user.pagination import UserFilter
 from tests.e2e.user._support import PASSWORD, UserApi, code_of, unique_email
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -233,6 +237,23 @@ def test_a_forged_page_token_is_an_invalid_argument(api: UserApi) -> None:
     assert "page_token" in call.value.details()
 
 
+def test_a_page_token_forged_with_an_unkeyed_mac_is_an_invalid_argument(api: UserApi) -> None:
+    api.create()
+    api.create()
+    fields = {"v": 1, "t": 0, "i": str(uuid.uuid4()), "f": UserFilter().fingerprint()}
+    payload = json.dumps(fields, separators=(",", ":")).encode()
+    mac = hashlib.blake2b(payload, digest_size=12).digest()  # what anyone can compute
+    forged = base64.urlsafe_b64encode(mac + payload).decode().rstrip("=")
+
+    with pytest.raises(grpc.RpcError) as call:
+        api.stub.ListUsers(
+            pb.ListUsersRequest(page_token=forged), metadata=api.as_admin(), timeout=5
+        )
+
+    assert code_of(call) == grpc.StatusCode.INVALID_ARGUMENT
+    assert "page_token" in call.value.details()
+
+
 def test_the_auth_service_verifies_credentials(api: UserApi) -> None:
     me = api.create()
 
@@ -243,6 +264,23 @@ def test_the_auth_service_verifies_credentials(api: UserApi) -> None:
     )
 
     assert reply.user.id == me.id
+    assert reply.password_set_time == me.create_time
+
+
+def test_the_auth_service_reads_a_users_sign_in_state_until_it_is_deleted(api: UserApi) -> None:
+    me = api.create()
+    request = pb.GetSignInStateRequest(id=me.id)
+
+    state = api.stub.GetSignInState(request, metadata=api.as_service("auth"), timeout=10)
+    api.stub.DeleteUser(pb.DeleteUserRequest(id=me.id), metadata=api.as_admin(), timeout=10)
+    with pytest.raises(grpc.RpcError) as gone:
+        api.stub.GetSignInState(request, metadata=api.as_service("auth"), timeout=10)
+    with pytest.raises(grpc.RpcError) as denied:
+        api.stub.GetSignInState(request, metadata=api.as_admin(), timeout=10)
+
+    assert (state.user.id, state.password_set_time) == (me.id, me.create_time)
+    assert code_of(gone) == grpc.StatusCode.NOT_FOUND
+    assert code_of(denied) == grpc.StatusCode.PERMISSION_DENIED
 
 
 def test_a_wrong_password_and_an_unknown_email_look_the_same(api: UserApi) -> None:

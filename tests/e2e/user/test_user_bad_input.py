@@ -119,6 +119,8 @@ BREACHES = [
     Breach("VerifyCredentials", verify(email=email_of_length(255)), "email", "string.max_len"),
     Breach("VerifyCredentials", verify(password=""), "password", "required"),
     Breach("VerifyCredentials", verify(password="x" * 129), "password", "string.max_len"),
+    Breach("GetSignInState", pb.GetSignInStateRequest(), "id", "required"),
+    Breach("GetSignInState", pb.GetSignInStateRequest(id="not-a-uuid"), "id", "string.uuid"),
 ]
 
 

@@ -1,4 +1,5 @@
-"""Faults a running User Service must survive: a database outage, and SIGTERM under load.
+"""Faults a running User Service must survive: a database outage, SIGTERM under load, and
+a burst of sign-ups beyond what password hashing may take at once.
 
 The database outage is a TCP proxy between the server and PostgreSQL that the test cuts
 (the shared PostgreSQL server itself is never stopped). SIGTERM goes to a real
@@ -23,7 +24,9 @@ from typing import IO, Any
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2  # type: ignore[import-untyped, unused-ignore]
 from grpc_health.v1 import health_pb2
+from grpc_status import rpc_status  # type: ignore[import-untyped, unused-ignore]
 from sqlalchemy.engine import make_url
 
 from acme.user.v1 import user_service_pb2 as pb
@@ -134,9 +137,11 @@ def serve_process(tmp_path: Path) -> Iterator[ServeProcess]:
             "USER_METRICS__PORT": "0",
             "USER_AUTH__JWKS_FILE": str(issuer.jwks_file),
             "USER_LOGGING__FORMAT": "json",
-            # Hashing slow enough that the calls are surely in flight when SIGTERM lands.
+            # Hashing slow enough that the calls are surely in flight when SIGTERM lands,
+            # and all four of them hashing at once (not refused by the bound on hashing).
             "USER_PASSWORDS__TIME_COST": "96",
             "USER_PASSWORDS__MEMORY_COST_KIB": "16384",
+            "USER_PASSWORDS__MAX_CONCURRENT": "4",
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "services.user", "serve"],
@@ -215,3 +220,57 @@ def test_sigterm_under_load_finishes_every_accepted_call_and_exits_0(
     ]
     assert drained, "no call was in flight when the signal came"
     assert {record["code"] for record in drained} == {"OK"}
+
+
+def test_a_burst_of_sign_ups_beyond_the_hashing_bound_is_refused_at_once_and_reads_go_on(
+    tmp_path: Path,
+) -> None:
+    issuer = TestIssuer(tmp_path)
+    with temporary_database("sqlite", tmp_path) as url:
+        upgrade(url, MIGRATIONS_DIR)
+        settings = user_settings(
+            url,
+            issuer.jwks_file,
+            USER_PASSWORDS__TIME_COST="3",
+            USER_PASSWORDS__MEMORY_COST_KIB="8192",  # some 60 ms a hash: the burst overlaps
+            USER_PASSWORDS__MAX_CONCURRENT="1",
+            USER_PASSWORDS__MAX_WAITING="1",
+            USER_PASSWORDS__MAX_WAIT_SECONDS="30",  # a waiter is never refused for its wait
+            USER_PASSWORDS__RETRY_AFTER_SECONDS="2",
+        )
+        with create_server(settings) as server:
+            channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+            api = UserApi(server=server, channel=channel, issuer=issuer, database_url=url)
+            me = api.create()
+            start = threading.Barrier(9)
+
+            def call(n: int) -> grpc.StatusCode | pb.GetUserResponse:
+                start.wait()
+                try:
+                    if n == 0:
+                        read = pb.GetUserRequest(id=me.id)
+                        return api.stub.GetUser(read, metadata=api.as_user(me), timeout=20)
+                    api.create()
+                except grpc.RpcError as refused:
+                    refusals.append(refused)
+                    code: grpc.StatusCode = refused.code()
+                    return code
+                return grpc.StatusCode.OK
+
+            refusals: list[grpc.RpcError] = []
+            with ThreadPoolExecutor(max_workers=9) as pool:
+                read, *sign_ups = pool.map(call, range(9))
+            channel.close()
+
+    assert isinstance(read, pb.GetUserResponse)
+    assert set(sign_ups) == {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}
+    assert sign_ups.count(grpc.StatusCode.OK) >= 2  # one hashing, one waiting its turn
+    for refused in refusals:
+        status = rpc_status.from_call(refused)
+        assert status is not None
+        delays = [
+            info.retry_delay.seconds
+            for detail in status.details
+            if detail.Unpack(info := error_details_pb2.RetryInfo())
+        ]
+        assert delays == [2]

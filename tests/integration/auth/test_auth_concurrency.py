@@ -1,4 +1,5 @@
-"""Races the database decides: one refresh token, two refreshes; a burst of guesses.
+"""Races the database decides: one refresh token, two refreshes; a burst of guesses; a
+burst of correct sign-ins.
 
 These tests commit for real (separate sessions on separate threads), so each one runs on a
 fresh database of its own rather than in a rolled-back session.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 
 import pytest
@@ -17,12 +18,8 @@ import pytest
 from servicekit.config import Secret
 from servicekit.db import Database, DatabaseSettings, upgrade
 from servicekit.errors import ServiceError
-from services.auth.domain import (
-    InvalidCredentials,
-    InvalidRefreshToken,
-    RefreshTokenReused,
-    TooManyAttempts,
-)
+from services.auth.attempts import AttemptKeys, AttemptsInProgress, LoginThrottle, TooManyAttempts
+from services.auth.domain import InvalidCredentials, InvalidRefreshToken, RefreshTokenReused
 from services.auth.models import MIGRATIONS_DIR
 from services.auth.ports import VerifiedUser
 from services.auth.service import AuthService, TokenPair
@@ -118,7 +115,9 @@ def test_a_burst_of_parallel_guesses_reaches_the_user_service_only_max_failures_
         start.wait()
         try:
             service.login(email="ada@example.org", password=f"guess {n}")
-        except (InvalidCredentials, TooManyAttempts) as refused:
+        except TooManyAttempts:  # locked out, or refused while the others were checked
+            return "TooManyAttempts"
+        except InvalidCredentials as refused:
             return outcome(refused)
         return "signed in"
 
@@ -130,3 +129,57 @@ def test_a_burst_of_parallel_guesses_reaches_the_user_service_only_max_failures_
     with pytest.raises(TooManyAttempts):
         service.login(email="ada@example.org", password=PASSWORD)
     assert not any(isinstance(result, RefreshTokenReused) for result in results)
+
+
+class HoldingDirectory(CountingDirectory):
+    """Holds every check of the right password until ``release`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = threading.Semaphore(0)
+        self.release = threading.Event()
+
+    def verify(self, email: str, password: str) -> VerifiedUser:
+        if password == PASSWORD:
+            self.inside.release()
+            self.release.wait(10)
+        return super().verify(email, password)
+
+
+def test_parallel_correct_sign_ins_are_not_locked_out_and_count_no_failure(
+    database: Database,
+) -> None:
+    directory = HoldingDirectory()
+    directory.add("ada@example.org", PASSWORD)
+    service = build_service(lambda: SqlAlchemyAuthUnitOfWork(database), directory)
+    for _ in range(2):  # two typos first: three attempts in progress could still all fail
+        with pytest.raises(InvalidCredentials):
+            service.login(email="ada@example.org", password="typo", client="198.51.100.7")
+    start = threading.Barrier(4)
+
+    def sign_in(_: int) -> TokenPair | ServiceError:
+        start.wait()
+        try:
+            return service.login(email="ada@example.org", password=PASSWORD, client="198.51.100.7")
+        except ServiceError as refused:
+            return refused
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(sign_in, n) for n in range(4)]
+        for _ in range(3):  # three are being checked at once...
+            assert directory.inside.acquire(timeout=10)
+        done, _ = wait(futures, timeout=10, return_when=FIRST_COMPLETED)
+        (first,) = [future.result() for future in done]  # ...while the fourth was answered
+        directory.release.set()
+        results = [future.result(timeout=10) for future in futures]
+
+    # A moment to wait, not the 15-minute lockout; the others signed in.
+    assert isinstance(first, AttemptsInProgress)
+    assert first.retry_after == 1.0
+    assert (
+        sorted(outcome(result) for result in results) == ["AttemptsInProgress"] + ["TokenPair"] * 3
+    )
+    with SqlAlchemyAuthUnitOfWork(database) as uow:  # and the successes forgot the typos
+        keys = AttemptKeys.of("ada@example.org", "198.51.100.7")
+        fresh = LoginThrottle().fresh(keys.client, datetime.now(UTC))
+        assert uow.login_attempts.lock(fresh).failures == 0

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from servicekit.testing.databases import rolled_back_session
-from services.auth.domain import LoginAttempts, RefreshToken, Session, SigningKey
+from services.auth.attempts import LoginAttempts
+from services.auth.domain import RefreshToken, Session, SigningKey
 from services.auth.keys import KeyEncryption, generate_signing_key
 from services.auth.repository.login_attempts import (
     LoginAttemptRepository,
@@ -79,7 +80,7 @@ def make_token(n: int, session: Session, **changes: object) -> RefreshToken:
 
 
 def test_a_session_reads_back_field_for_field(store: Store) -> None:
-    session = make_session(1)
+    session = make_session(1, password_set_at=T0 - timedelta(days=3, microseconds=17))
     store.sessions.add(session)
     store.sessions.add(make_session(2, roles=frozenset()))
 
@@ -180,7 +181,12 @@ def test_login_attempts_are_created_on_first_lock_then_read_back(store: Store) -
 
     assert store.login_attempts.lock(fresh) == fresh
     counted = LoginAttempts(
-        account_key="a" * 64, failures=5, window_start=T0, locked_until=T0 + timedelta(minutes=15)
+        account_key="a" * 64,
+        failures=5,
+        window_start=T0,
+        locked_until=T0 + timedelta(minutes=15),
+        pending=2,
+        pending_until=T0 + timedelta(minutes=1),
     )
     store.login_attempts.save(counted)
 

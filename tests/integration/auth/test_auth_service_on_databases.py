@@ -7,7 +7,8 @@ import json
 import pytest
 
 from servicekit.auth import JwksSource, TokenVerifier
-from services.auth.domain import InvalidRefreshToken, RefreshTokenReused, TooManyAttempts
+from services.auth.attempts import TooManyAttempts
+from services.auth.domain import InvalidRefreshToken, RefreshTokenReused
 from services.auth.service import AuthService
 from tests.integration.auth.conftest import PASSWORD
 

@@ -13,6 +13,7 @@ AUDIENCE = "acme"
 SECRET = b"unit-test key-encryption secret"
 PASSWORD = "correct horse battery staple"
 ADA = "ada@example.org"
+ADA_ID = "00000000-0000-4000-8000-00000000000a"
 
 
 class Clock:

@@ -7,11 +7,13 @@ The clock starts at the real time: access tokens are checked by the real
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
 from servicekit.auth import JwksSource, Principal, TokenVerifier
+from services.auth.attempts import LoginThrottle
 from services.auth.domain import SessionLifetimes
 from services.auth.key_management import stored_signing_keys
 from services.auth.keys import KeyEncryption, KeyRotation, SigningKeys
@@ -19,6 +21,7 @@ from services.auth.service import AuthService
 from services.auth.tokens import TokenIssuer
 from tests.unit.auth._support import (
     ADA,
+    ADA_ID,
     AUDIENCE,
     ISSUER,
     PASSWORD,
@@ -48,7 +51,7 @@ def uow() -> FakeAuthUnitOfWork:
 @pytest.fixture
 def users() -> FakeUserDirectory:
     directory = FakeUserDirectory()
-    directory.add(ADA, PASSWORD, roles=("Admin",), user_id="00000000-0000-4000-8000-00000000000a")
+    directory.add(ADA, PASSWORD, roles=("Admin",), user_id=ADA_ID)
     return directory
 
 
@@ -71,7 +74,7 @@ def issuer(keys: SigningKeys, clock: Clock) -> TokenIssuer:
 
 
 @pytest.fixture
-def service(
+def build_service(
     uow: FakeAuthUnitOfWork,
     users: FakeUserDirectory,
     *,
@@ -79,21 +82,32 @@ def service(
     issuer: TokenIssuer,
     clock: Clock,
     sleeps: Sleeps,
-) -> AuthService:
-    built = AuthService(
-        unit_of_work=lambda: uow,
-        users=users,
-        keys=keys,
-        tokens=issuer,
-        lifetimes=SessionLifetimes(
-            refresh_token_ttl=timedelta(days=1), session_ttl=timedelta(days=3)
-        ),
-        rotation=KeyRotation(overlap=timedelta(minutes=20)),
-        clock=clock,
-        sleep=sleeps,
-    )
-    built.ensure_signing_key()
-    return built
+) -> Callable[[LoginThrottle], AuthService]:
+    """The use cases over the fixtures, with the sign-in throttle a test chooses."""
+
+    def build(throttle: LoginThrottle) -> AuthService:
+        built = AuthService(
+            unit_of_work=lambda: uow,
+            users=users,
+            keys=keys,
+            tokens=issuer,
+            throttle=throttle,
+            lifetimes=SessionLifetimes(
+                refresh_token_ttl=timedelta(days=1), session_ttl=timedelta(days=3)
+            ),
+            rotation=KeyRotation(overlap=timedelta(minutes=20)),
+            clock=clock,
+            sleep=sleeps,
+        )
+        built.ensure_signing_key()
+        return built
+
+    return build
+
+
+@pytest.fixture
+def service(build_service: Callable[[LoginThrottle], AuthService]) -> AuthService:
+    return build_service(LoginThrottle())
 
 
 @pytest.fixture

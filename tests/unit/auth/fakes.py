@@ -10,20 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from servicekit.errors import Unavailable
 from servicekit.testing.unit_of_work import InMemoryRepository, InMemoryUnitOfWork
-from services.auth.domain import (
-    InvalidCredentials,
-    LoginAttempts,
-    RefreshToken,
-    Session,
-    SigningKey,
-    account_key,
-)
+from services.auth.attempts import LoginAttempts, account_key
+from services.auth.domain import InvalidCredentials, RefreshToken, Session, SigningKey
 from services.auth.ports import VerifiedUser
 from services.auth.repository.login_attempts import LoginAttemptRepository
 from services.auth.repository.sessions import RefreshTokenRepository, SessionRepository
@@ -158,21 +152,51 @@ class FakeAuthUnitOfWork(InMemoryUnitOfWork):
 
 
 class FakeUserDirectory:
-    """Users in a dict, keyed as the User Service compares emails; can be switched off."""
+    """Users in a dict, keyed as the User Service compares emails; can be switched off.
+
+    ``remove``, ``set_roles`` and ``set_password`` change a user as the User Service's
+    use cases would; ``calls`` counts the credential checks, ``lookups`` the ``current``
+    reads. ``meanwhile`` plays concurrency without threads: while a check is under way,
+    the next callable of the list runs (another sign-in arriving) and its outcome is kept
+    in ``outcomes``.
+    """
 
     def __init__(self) -> None:
         self._users: dict[str, tuple[str, VerifiedUser]] = {}
         self.available = True
         self.calls = 0
+        self.lookups = 0
+        self.meanwhile: list[Callable[[], str]] = []
+        self.outcomes: list[str] = []
 
     def add(
         self, email: str, password: str, *, roles: Iterable[str] = (), user_id: str | None = None
     ) -> VerifiedUser:
-        user = VerifiedUser(id=user_id or str(uuid.uuid4()), roles=frozenset(roles))
+        user = VerifiedUser(
+            id=user_id or str(uuid.uuid4()),
+            roles=frozenset(roles),
+            password_set_at=datetime(2024, 1, 1, tzinfo=UTC),
+        )
         self._users[account_key(email)] = (password, user)
         return user
 
+    def remove(self, user_id: str) -> None:
+        self._users = {key: entry for key, entry in self._users.items() if entry[1].id != user_id}
+
+    def set_roles(self, user_id: str, roles: Iterable[str]) -> None:
+        self._change(
+            user_id,
+            lambda password, user: (password, dataclasses.replace(user, roles=frozenset(roles))),
+        )
+
+    def set_password(self, user_id: str, password: str, *, at: datetime) -> None:
+        self._change(
+            user_id, lambda _, user: (password, dataclasses.replace(user, password_set_at=at))
+        )
+
     def verify(self, email: str, password: str) -> VerifiedUser:
+        if self.meanwhile:
+            self.outcomes.append(self.meanwhile.pop()())
         self.calls += 1
         if not self.available:
             raise Unavailable("user service unavailable")
@@ -180,3 +204,19 @@ class FakeUserDirectory:
         if known is None or known[0] != password:
             raise InvalidCredentials
         return known[1]
+
+    def current(self, user_id: str) -> VerifiedUser | None:
+        self.lookups += 1
+        if not self.available:
+            raise Unavailable("user service unavailable")
+        return next((user for _, user in self._users.values() if user.id == user_id), None)
+
+    def _change(
+        self,
+        user_id: str,
+        change: Callable[[str, VerifiedUser], tuple[str, VerifiedUser]],
+    ) -> None:
+        self._users = {
+            key: change(*entry) if entry[1].id == user_id else entry
+            for key, entry in self._users.items()
+        }

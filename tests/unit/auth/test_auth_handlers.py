@@ -6,7 +6,8 @@ import jwt
 import pytest
 
 from acme.auth.v1 import auth_service_pb2 as pb
-from services.auth.domain import InvalidCredentials, InvalidRefreshToken, TooManyAttempts
+from services.auth.attempts import TooManyAttempts
+from services.auth.domain import InvalidCredentials, InvalidRefreshToken
 from services.auth.handlers import AuthServiceHandlers
 from services.auth.service import AuthService
 from tests.unit.auth._support import ADA, PASSWORD, Verify

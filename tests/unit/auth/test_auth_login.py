@@ -3,13 +3,19 @@ protection that slows, then refuses, whether or not the email belongs to anyone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 
+from acme.auth.v1 import auth_service_pb2 as pb
 from servicekit.errors import Unavailable
-from services.auth.domain import InvalidCredentials, LoginThrottle, TooManyAttempts
+from servicekit.grpc.context import bind_client, reset_client
+from services.auth.attempts import AttemptKeys, LoginThrottle, TooManyAttempts
+from services.auth.domain import InvalidCredentials
+from services.auth.handlers import AuthServiceHandlers
 from services.auth.service import AuthService
+from services.auth.throttling import LoginAttemptCounter
 from services.auth.tokens import refresh_token_hash
 from tests.unit.auth._support import ADA, PASSWORD, Clock, Sleeps, Verify
 from tests.unit.auth.fakes import FakeAuthUnitOfWork, FakeUserDirectory
@@ -18,10 +24,10 @@ WINDOW = LoginThrottle().window
 LOCKOUT = LoginThrottle().lockout
 
 
-def attempt(service: AuthService, email: str, password: str) -> str:
+def attempt(service: AuthService, email: str, password: str, client: str = "") -> str:
     """What a caller sees of one sign-in: its outcome as one word, or the error's message."""
     try:
-        service.login(email=email, password=password)
+        service.login(email=email, password=password, client=client)
     except InvalidCredentials as exc:
         return f"invalid: {exc.message}"
     except TooManyAttempts as exc:
@@ -192,7 +198,118 @@ def test_a_failed_login_leaves_no_session(service: AuthService, uow: FakeAuthUni
 def test_the_throttle_refuses_inconsistent_rules() -> None:
     with pytest.raises(ValueError, match="slow_after"):
         LoginThrottle(max_failures=2, slow_after=3)
+    with pytest.raises(ValueError, match="max_account_failures"):
+        LoginThrottle(max_failures=5, max_account_failures=4)
     with pytest.raises(ValueError, match="positive"):
         LoginThrottle(lockout=timedelta(0))
     with pytest.raises(ValueError, match="slowdown"):
         LoginThrottle(slowdown=timedelta(seconds=5), max_slowdown=timedelta(seconds=1))
+
+
+ATTACKER = "203.0.113.66"
+OWNER = "198.51.100.7"
+
+
+def test_a_client_locked_out_of_an_account_leaves_the_other_clients_signing_in(
+    service: AuthService, users: FakeUserDirectory
+) -> None:
+    for _ in range(5):
+        attempt(service, ADA, "wrong", client=ATTACKER)
+
+    assert attempt(service, ADA, PASSWORD, client=ATTACKER).startswith("refused for 900.0s")
+    assert attempt(service, ADA, PASSWORD, client=OWNER) == "signed in"
+    assert attempt(service, ADA, PASSWORD, client=ATTACKER).startswith("refused for 900.0s")
+
+
+def test_failures_from_many_clients_together_lock_the_account_for_everyone(
+    build_service: Callable[[LoginThrottle], AuthService], users: FakeUserDirectory
+) -> None:
+    service = build_service(LoginThrottle(max_failures=3, max_account_failures=6))
+    for client in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        for _ in range(2):
+            attempt(service, ADA, "wrong", client=client)
+    asked = users.calls
+
+    outcome = attempt(service, ADA, PASSWORD, client=OWNER)
+
+    assert outcome == (
+        f"refused for {LOCKOUT.total_seconds()}s: too many failed sign-in attempts; try again later"
+    )
+    assert users.calls == asked
+
+
+def test_parallel_correct_sign_ins_are_never_locked_out_and_count_no_failure(
+    build_service: Callable[[LoginThrottle], AuthService],
+    users: FakeUserDirectory,
+    sleeps: Sleeps,
+) -> None:
+    service = build_service(LoginThrottle())
+    for _ in range(2):
+        attempt(service, ADA, "typo", client=OWNER)  # two failures so far
+    users.meanwhile = [lambda: attempt(service, ADA, PASSWORD, client=OWNER)] * 3
+
+    first = attempt(service, ADA, PASSWORD, client=OWNER)  # and three more meanwhile
+
+    # With two failures, three attempts in progress could still all fail: the fourth is
+    # asked to wait a moment, not locked out for the lockout's 15 minutes.
+    assert sorted([first, *users.outcomes]) == [
+        "refused for 1.0s: too many sign-in attempts in progress; try again shortly",
+        *["signed in"] * 3,
+    ]
+    sleeps.delays.clear()
+    outcomes = [attempt(service, ADA, "wrong", client=OWNER) for _ in range(4)]
+    assert outcomes == ["invalid: invalid credentials"] * 4  # the successes forgot the typos
+    assert sleeps.delays == [1.0, 2.0]
+
+
+def test_parallel_guesses_never_get_past_the_limit(
+    build_service: Callable[[LoginThrottle], AuthService], users: FakeUserDirectory
+) -> None:
+    service = build_service(LoginThrottle())
+    users.meanwhile = [lambda: attempt(service, ADA, "guess", client=ATTACKER)] * 7
+
+    first = attempt(service, ADA, "guess", client=ATTACKER)
+
+    outcomes = [first, *users.outcomes]
+    assert outcomes.count("invalid: invalid credentials") == 5
+    assert users.calls == 5
+    assert attempt(service, ADA, PASSWORD, client=ATTACKER).startswith("refused for 900.0s")
+
+
+def test_a_sign_in_that_never_reports_back_stops_counting_after_the_attempt_timeout(
+    build_service: Callable[[LoginThrottle], AuthService],
+    uow: FakeAuthUnitOfWork,
+    clock: Clock,
+) -> None:
+    throttle = LoginThrottle(attempt_timeout=timedelta(seconds=30))
+    service = build_service(throttle)
+    counter = LoginAttemptCounter(unit_of_work=lambda: uow, throttle=throttle, clock=clock)
+    for _ in range(5):  # five attempts admitted whose process died before the answer
+        counter.admit(AttemptKeys.of(ADA, OWNER))
+    assert attempt(service, ADA, PASSWORD, client=OWNER).startswith("refused for 1.0s")
+
+    clock.advance(timedelta(seconds=30))
+
+    assert attempt(service, ADA, PASSWORD, client=OWNER) == "signed in"
+    assert uow.login_attempts.rows == {}
+
+
+def test_the_client_of_a_call_reaches_the_throttle_through_the_handler(
+    service: AuthService,
+) -> None:
+    handlers = AuthServiceHandlers(service)
+    request = pb.LoginRequest(email=ADA, password="wrong")
+    token = bind_client(ATTACKER)
+    try:
+        for _ in range(5):
+            with pytest.raises(InvalidCredentials):
+                handlers.Login(request, None)
+        with pytest.raises(TooManyAttempts):
+            handlers.Login(pb.LoginRequest(email=ADA, password=PASSWORD), None)
+    finally:
+        reset_client(token)
+    token = bind_client(OWNER)
+    try:
+        assert handlers.Login(pb.LoginRequest(email=ADA, password=PASSWORD), None).tokens
+    finally:
+        reset_client(token)

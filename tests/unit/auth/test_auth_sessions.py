@@ -1,16 +1,19 @@
-"""Refresh-token rotation with reuse detection, logout, and the lifetimes of sessions."""
+"""Refresh-token rotation with reuse detection, logout, the lifetimes of sessions, and
+sessions that follow their user (deleted, its roles changed, its password set again)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 
+from servicekit.errors import Unavailable
 from services.auth.domain import InvalidCredentials, InvalidRefreshToken, RefreshTokenReused
 from services.auth.service import AuthService, TokenPair
 from services.auth.tokens import refresh_token_hash
-from tests.unit.auth._support import ADA, PASSWORD, Clock, Verify
-from tests.unit.auth.fakes import FakeAuthUnitOfWork
+from tests.unit.auth._support import ADA, ADA_ID, PASSWORD, Clock, Verify
+from tests.unit.auth.fakes import FakeAuthUnitOfWork, FakeUserDirectory
 
 
 @pytest.fixture
@@ -166,6 +169,87 @@ def test_purge_deletes_long_ended_sessions_and_stale_attempts_only(
 
     purged = service.purge()
 
-    assert (purged.sessions, purged.login_attempts) == (1, 1)
+    # eve's failure was counted twice: for her client on the account, and for the account
+    assert (purged.sessions, purged.login_attempts) == (1, 2)
     assert set(uow.sessions.rows) == {live.session_id}
     assert {t.session_id for t in uow.refresh_tokens.rows.values()} == {live.session_id}
+
+
+def test_a_deleted_users_session_ends_at_its_next_refresh(
+    service: AuthService, signed_in: TokenPair, users: FakeUserDirectory, uow: FakeAuthUnitOfWork
+) -> None:
+    users.remove(ADA_ID)
+
+    with pytest.raises(InvalidRefreshToken) as refused:
+        service.refresh(signed_in.refresh_token)
+
+    assert refused.value.message == "refresh token is invalid or expired"
+    assert uow.sessions.rows[signed_in.session_id].revoked_at is not None
+    stored = uow.refresh_tokens.rows[refresh_token_hash(signed_in.refresh_token)]
+    assert stored.used_at is None  # refused before it was spent; the session is gone anyway
+
+
+def test_a_refresh_carries_the_roles_the_user_has_now(
+    service: AuthService, signed_in: TokenPair, users: FakeUserDirectory, verify: Verify
+) -> None:
+    assert verify(signed_in.access_token).roles == frozenset({"admin"})
+
+    users.set_roles(ADA_ID, [])
+    demoted = service.refresh(signed_in.refresh_token)
+    users.set_roles(ADA_ID, ["auditor"])
+    auditor = service.refresh(demoted.refresh_token)
+
+    assert verify(demoted.access_token).roles == frozenset()
+    assert verify(auditor.access_token).roles == frozenset({"auditor"})
+    assert auditor.session_id == signed_in.session_id
+
+
+def test_a_password_set_again_ends_the_sessions_that_began_before_it(
+    service: AuthService, signed_in: TokenPair, users: FakeUserDirectory, clock: Clock
+) -> None:
+    users.set_password(ADA_ID, "a brand new passphrase", at=clock.now)
+
+    with pytest.raises(InvalidRefreshToken):
+        service.refresh(signed_in.refresh_token)
+
+    after = service.login(email=ADA, password="a brand new passphrase")
+    assert service.refresh(after.refresh_token).session_id == after.session_id
+
+
+def test_with_the_user_service_down_a_refresh_fails_and_its_token_stays_usable(
+    service: AuthService, signed_in: TokenPair, users: FakeUserDirectory
+) -> None:
+    users.available = False
+    with pytest.raises(Unavailable):
+        service.refresh(signed_in.refresh_token)
+    users.available = True
+
+    assert service.refresh(signed_in.refresh_token).session_id == signed_in.session_id
+
+
+def test_a_refused_or_reused_token_never_asks_the_user_service(
+    service: AuthService, signed_in: TokenPair, users: FakeUserDirectory
+) -> None:
+    service.refresh(signed_in.refresh_token)
+    asked = users.lookups
+
+    with pytest.raises(RefreshTokenReused):
+        service.refresh(signed_in.refresh_token)
+    with pytest.raises(InvalidRefreshToken):
+        service.refresh("never issued")
+
+    assert users.lookups == asked
+
+
+def test_a_session_kept_before_password_times_were_is_not_ended_by_one(
+    service: AuthService,
+    signed_in: TokenPair,
+    users: FakeUserDirectory,
+    uow: FakeAuthUnitOfWork,
+    clock: Clock,
+) -> None:
+    session = uow.sessions.rows[signed_in.session_id]
+    uow.sessions.rows[session.id] = dataclasses.replace(session, password_set_at=None)
+    users.set_password(ADA_ID, "a brand new passphrase", at=clock.now)
+
+    assert service.refresh(signed_in.refresh_token).session_id == signed_in.session_id

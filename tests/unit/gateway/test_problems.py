@@ -206,3 +206,33 @@ def test_every_status_the_gateway_answers_for_a_code_is_the_one_the_document_giv
     for code, status in HTTP_STATUS_OF_CODE.items():
         where = str(status) if str(status) in documented else "default"
         assert code in documented[where], f"{code} is not documented under {where}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "received metadata size exceeds hard limit (value length 20000 vs. 16384)",
+        "received metadata size exceeds soft limit (9000 vs. 8192), rejecting requests with"
+        " some random probability",
+    ],
+)
+def test_grpc_refusing_the_headers_as_too_large_is_431_in_the_gateways_words(text: str) -> None:
+    problem = from_rpc_error(
+        FakeRpcError(grpc.StatusCode.RESOURCE_EXHAUSTED, text),
+        service="UserService",
+        request=UPDATE_REQUEST,
+    )
+
+    assert (problem.status, problem.code) == (431, "RESOURCE_EXHAUSTED")
+    assert problem.detail == "the request's headers are too large for UserService"
+    assert problem.response_headers() == {}
+
+
+def test_a_services_own_quota_that_mentions_metadata_stays_a_429() -> None:
+    retry = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=1))
+    error = rich(grpc.StatusCode.RESOURCE_EXHAUSTED, retry)
+    error.text = "metadata size exceeds the tenant's quota"
+
+    problem = from_rpc_error(error, service="UserService", request=UPDATE_REQUEST)
+
+    assert (problem.status, problem.response_headers()) == (429, {"Retry-After": "1"})

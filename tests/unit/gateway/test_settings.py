@@ -132,3 +132,47 @@ def test_the_map_is_read_only() -> None:
 
     with pytest.raises(TypeError):
         settings.backends["other"] = BackendSettings(target="o:1")  # type: ignore[index]
+
+
+def test_the_public_operations_that_hash_passwords_are_rate_limited_by_default() -> None:
+    limits = load(env={}).rate_limits.limits()
+
+    assert {name: [str(item) for item in items] for name, items in limits.items()} == {
+        "acme.user.v1.UserService.CreateUser": ["10 per 1 minute", "100 per 1 hour"],
+        "acme.auth.v1.AuthService.Login": ["30 per 1 minute", "300 per 1 hour"],
+        "acme.auth.v1.AuthService.RefreshToken": ["60 per 1 minute"],
+    }
+
+
+def test_rate_limits_are_settings_and_switch_off() -> None:
+    replaced = load(
+        env={"GATEWAY_RATE_LIMITS__OPERATIONS": f"{AUTH}.Login=2/second;5/minute,{USER}.GetUser="}
+    ).rate_limits
+    off = load(env={"GATEWAY_RATE_LIMITS__ENABLED": "false"}).rate_limits
+
+    assert {name: len(items) for name, items in replaced.limits().items()} == {f"{AUTH}.Login": 2}
+    assert off.limits() == {}
+
+
+def test_every_problem_of_the_rate_limits_and_proxies_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as refused:
+        load(
+            env={
+                "GATEWAY_RATE_LIMITS__OPERATIONS": (
+                    f"{AUTH}.Login=lots,{AUTH}.Login=1/second,nonsense"
+                ),
+                "GATEWAY_RATE_LIMITS__STORAGE_URI": "memory://",
+                "GATEWAY_HTTP__TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal",
+            }
+        )
+
+    text = str(refused.value)
+    assert "'lots' is not a limit" in text
+    assert f"{AUTH}.Login is limited twice" in text
+    assert "'nonsense' is not <operationId>=<limits>" in text
+    assert "async+" in text
+    assert "'proxy.internal'" in text
+
+
+def test_no_proxy_is_trusted_by_default() -> None:
+    assert load(env={}).http.trusted_proxies == ()

@@ -57,6 +57,9 @@ class UnimplementedUserService(user_service_pb2_grpc.UserServiceServicer):
     def VerifyCredentials(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
         return self._unimplemented(context)
 
+    def GetSignInState(self, request: Any, context: grpc.ServicerContext) -> Any:  # noqa: N802
+        return self._unimplemented(context)
+
 
 class FakeUserService(UnimplementedUserService):
     def __init__(

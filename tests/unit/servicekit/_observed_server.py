@@ -4,8 +4,8 @@ The servicer answers GetUser by id: "missing" aborts with NOT_FOUND, "boom" rais
 unexpected error, "rich" aborts with ``abort_with_status`` (as the error mapping
 interceptor does), "quietly" binds a context variable of its own; anything else returns
 a constant user. Every call logs one line from inside the handler and remembers the
-request id, log context and current span it saw. The health service is registered too:
-its Watch is a real stream.
+request id, log context, current span and client address it saw. The health service is
+registered too: its Watch is a real stream.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry import trace
 
 from acme.user.v1 import user_pb2, user_service_pb2, user_service_pb2_grpc
-from servicekit.grpc.context import current_request_id
+from servicekit.grpc.context import current_client, current_request_id
 from servicekit.logging import LoggingSettings, configure_logging
 
 USER = user_pb2.User(id="6f1c0a4e-1d2b-4c3d-9e8f-0a1b2c3d4e5f", email="ada@example.com")
@@ -47,6 +47,7 @@ class FixedUserService(user_service_pb2_grpc.UserServiceServicer):
     seen_request_ids: list[str | None] = field(default_factory=list)
     seen_context: list[dict[str, Any]] = field(default_factory=list)
     seen_spans: list[trace.Span] = field(default_factory=list)
+    seen_clients: list[str | None] = field(default_factory=list)
 
     def GetUser(  # noqa: N802 - the generated servicer's method name
         self, request: user_service_pb2.GetUserRequest, context: grpc.ServicerContext
@@ -54,6 +55,7 @@ class FixedUserService(user_service_pb2_grpc.UserServiceServicer):
         self.seen_request_ids.append(current_request_id())
         self.seen_context.append(structlog.contextvars.get_contextvars())
         self.seen_spans.append(trace.get_current_span())
+        self.seen_clients.append(current_client())
         structlog.get_logger("tests.handler").info("handling", user_id=request.id)
         if request.id == "missing":
             context.abort(grpc.StatusCode.NOT_FOUND, "no such user")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -141,11 +142,35 @@ def test_verify_credentials_answers_the_user_or_one_error(handlers: UserServiceH
     )
 
     assert verified.user == user
+    assert verified.password_set_time == user.create_time  # set when the user was created
     with pytest.raises(InvalidCredentials):
         handlers.VerifyCredentials(
             user_service_pb2.VerifyCredentialsRequest(email="ada@example.org", password="nope"),
             None,
         )
+
+
+def test_get_sign_in_state_answers_the_user_as_it_is_now_until_it_is_deleted(
+    handlers: UserServiceHandlers, as_caller: Any
+) -> None:
+    user = create(handlers)
+    as_caller(Principal(subject="root", roles=frozenset({"admin"})))
+    handlers.UpdateUser(
+        user_service_pb2.UpdateUserRequest(
+            user=user_pb2.User(id=user.id, roles=[user_pb2.ROLE_AUDITOR]),
+            update_mask=FieldMask(paths=["roles"]),
+        ),
+        None,
+    )
+    request = user_service_pb2.GetSignInStateRequest(id=user.id)
+
+    state = handlers.GetSignInState(request, None)
+    handlers.DeleteUser(user_service_pb2.DeleteUserRequest(id=user.id), None)
+
+    assert (state.user.id, list(state.user.roles)) == (user.id, [user_pb2.ROLE_AUDITOR])
+    assert state.password_set_time == user.create_time
+    with pytest.raises(UserNotFound):
+        handlers.GetSignInState(request, None)
 
 
 def test_page_limits_come_from_the_contract() -> None:

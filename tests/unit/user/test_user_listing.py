@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
+from datetime import UTC, datetime
 
 import pytest
 
 from servicekit.errors import InvalidArgument
 from services.user.domain import Actor, Role, User, UserChanges
-from services.user.pagination import PageLimits
+from services.user.pagination import PageLimits, PageTokens, Position, UserFilter
 from services.user.service import UserService
 
 PASSWORD = "correct horse battery staple"
@@ -190,3 +193,33 @@ def test_a_token_is_opaque_and_short(service: UserService) -> None:
     assert len(token) <= 512
     assert "example.org" not in token
     assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def test_a_token_forged_with_an_unkeyed_mac_is_refused(service: UserService) -> None:
+    users = create(service, 4)
+    fields = {"v": 1, "t": 0, "i": users[0].id, "f": UserFilter().fingerprint()}
+    payload = json.dumps(fields, separators=(",", ":")).encode()
+    unkeyed = hashlib.blake2b(payload, digest_size=12).digest()  # what anyone can compute
+    forged = base64.urlsafe_b64encode(unkeyed + payload).decode().rstrip("=")
+
+    with pytest.raises(InvalidArgument) as caught:
+        service.list_users(page_size=2, page_token=forged, email=None, role=None)
+
+    assert [v.field for v in caught.value.violations] == ["page_token"]
+
+
+def test_page_tokens_need_a_key_and_read_only_their_own_keys_tokens(
+    service: UserService,
+) -> None:
+    create(service, 4)
+    first = PageTokens(b"the secret every replica shares")
+    same = PageTokens(b"the secret every replica shares")
+    other = PageTokens(b"another deployment's secret")
+    position = Position(create_time=datetime(2024, 5, 1, tzinfo=UTC), id="x")
+    token = first.encode(position, UserFilter())
+
+    assert same.decode(token, UserFilter()) == position
+    with pytest.raises(InvalidArgument):
+        other.decode(token, UserFilter())
+    with pytest.raises(ValueError, match="key"):
+        PageTokens(b"")

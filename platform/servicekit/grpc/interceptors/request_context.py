@@ -7,7 +7,9 @@ in hex, never trusted into the logs. The id is sent back as initial metadata
 ``x-request-id``, which is why handlers must not send initial metadata of their own.
 
 During the call the id is readable through ``servicekit.grpc.context.current_request_id``
-and is on every log line (with the method), through structlog's context variables. The
+and is on every log line (with the method), through structlog's context variables. So is
+the end client's address (``current_client``): the peer's, or the ``x-forwarded-for`` of a
+trusted edge (``servicekit.grpc.forwarding``). The
 call runs in a copy of the thread's context, so whatever it binds there (the request id,
 the trace ids bound by the tracing interceptor, anything a handler binds) is discarded
 when it ends: a worker thread starts each call clean.
@@ -15,6 +17,7 @@ when it ends: a worker thread starts each call clean.
 After the call, exactly one line::
 
     event="rpc" method=... code="NOT_FOUND" duration_ms=1.234 peer="ipv4:127.0.0.1:50312"
+    client="203.0.113.9"
 
 at ``error`` for the codes that mean the server is at fault (UNKNOWN, INTERNAL,
 DATA_LOSS, UNIMPLEMENTED), ``warning`` for UNAVAILABLE and DEADLINE_EXCEEDED, ``info``
@@ -35,7 +38,8 @@ from typing import Any, Protocol
 import grpc
 import structlog
 
-from servicekit.grpc.context import bind_request_id
+from servicekit.grpc.context import bind_client, bind_request_id, current_client
+from servicekit.grpc.forwarding import ClientAddresses
 from servicekit.grpc.interceptors._outcome import final_code, is_stream, watch_stream
 from servicekit.grpc.interceptors.base import ServerInterceptor
 
@@ -79,11 +83,13 @@ class RequestContextInterceptor(ServerInterceptor):
         logger: SummaryLogger | None = None,
         *,
         quiet_methods: Collection[str] = (HEALTH_CHECK,),
+        clients: ClientAddresses | None = None,
     ) -> None:
         self._logger: SummaryLogger = (
             logger if logger is not None else structlog.get_logger("servicekit.rpc")
         )
         self._quiet = frozenset(quiet_methods)
+        self._clients = clients if clients is not None else ClientAddresses()
 
     def intercept(
         self,
@@ -111,6 +117,7 @@ class RequestContextInterceptor(ServerInterceptor):
         """Bind the request scope; runs inside the call's own context."""
         request_id = incoming_request_id(context.invocation_metadata())
         bind_request_id(request_id)
+        bind_client(self._clients.of(context))
         structlog.contextvars.bind_contextvars(request_id=request_id, method=method_name)
         return _Call(
             self._logger, method_name, request_id, context.peer(), method_name in self._quiet
@@ -136,7 +143,7 @@ def new_request_id() -> str:
 class _Call:
     """One call being served: what its summary line needs."""
 
-    __slots__ = ("logger", "method", "peer", "quiet", "request_id", "started")
+    __slots__ = ("client", "logger", "method", "peer", "quiet", "request_id", "started")
 
     def __init__(
         self, logger: SummaryLogger, method: str, request_id: str, peer: str, quiet: bool
@@ -146,6 +153,7 @@ class _Call:
         self.request_id = request_id
         self.peer = peer
         self.quiet = quiet
+        self.client = current_client()
         self.started = time.perf_counter()
 
     def finish(self, code: grpc.StatusCode) -> None:
@@ -162,6 +170,7 @@ class _Call:
             code=code.name,
             duration_ms=duration_ms,
             peer=self.peer,
+            client=self.client,
             request_id=self.request_id,
         )
 

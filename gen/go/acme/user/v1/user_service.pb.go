@@ -13,6 +13,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -608,9 +609,12 @@ func (x *VerifyCredentialsRequest) GetPassword() string {
 type VerifyCredentialsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The user the credentials belong to.
-	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	User *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// When the user's password was last set. A session keeps it, and ends once the
+	// password is set again.
+	PasswordSetTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=password_set_time,json=passwordSetTime,proto3" json:"password_set_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *VerifyCredentialsResponse) Reset() {
@@ -650,11 +654,119 @@ func (x *VerifyCredentialsResponse) GetUser() *User {
 	return nil
 }
 
+func (x *VerifyCredentialsResponse) GetPasswordSetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PasswordSetTime
+	}
+	return nil
+}
+
+// Request of UserService.GetSignInState.
+type GetSignInStateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Identifier of the user.
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSignInStateRequest) Reset() {
+	*x = GetSignInStateRequest{}
+	mi := &file_acme_user_v1_user_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSignInStateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSignInStateRequest) ProtoMessage() {}
+
+func (x *GetSignInStateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_acme_user_v1_user_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSignInStateRequest.ProtoReflect.Descriptor instead.
+func (*GetSignInStateRequest) Descriptor() ([]byte, []int) {
+	return file_acme_user_v1_user_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetSignInStateRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// Response of UserService.GetSignInState.
+type GetSignInStateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user as it is now.
+	User *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// When the user's password was last set.
+	PasswordSetTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=password_set_time,json=passwordSetTime,proto3" json:"password_set_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *GetSignInStateResponse) Reset() {
+	*x = GetSignInStateResponse{}
+	mi := &file_acme_user_v1_user_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSignInStateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSignInStateResponse) ProtoMessage() {}
+
+func (x *GetSignInStateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_acme_user_v1_user_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSignInStateResponse.ProtoReflect.Descriptor instead.
+func (*GetSignInStateResponse) Descriptor() ([]byte, []int) {
+	return file_acme_user_v1_user_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetSignInStateResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *GetSignInStateResponse) GetPasswordSetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PasswordSetTime
+	}
+	return nil
+}
+
 var File_acme_user_v1_user_service_proto protoreflect.FileDescriptor
 
 const file_acme_user_v1_user_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1facme/user/v1/user_service.proto\x12\facme.user.v1\x1a\x1cacme/options/v1/access.proto\x1a\x17acme/user/v1/user.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\"\x98\x01\n" +
+	"\x1facme/user/v1/user_service.proto\x12\facme.user.v1\x1a\x1cacme/options/v1/access.proto\x1a\x17acme/user/v1/user.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\x01\n" +
 	"\x11CreateUserRequest\x12#\n" +
 	"\x05email\x18\x01 \x01(\tB\r\xbaH\n" +
 	"\xc8\x01\x01r\x05\x18\xfe\x01`\x01R\x05email\x12/\n" +
@@ -689,9 +801,15 @@ const file_acme_user_v1_user_service_proto_rawDesc = "" +
 	"\x12DeleteUserResponse\"f\n" +
 	"\x18VerifyCredentialsRequest\x12!\n" +
 	"\x05email\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\x18\xfe\x01R\x05email\x12'\n" +
-	"\bpassword\x18\x02 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\x18\x80\x01R\bpassword\"C\n" +
+	"\bpassword\x18\x02 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\x18\x80\x01R\bpassword\"\x8b\x01\n" +
 	"\x19VerifyCredentialsResponse\x12&\n" +
-	"\x04user\x18\x01 \x01(\v2\x12.acme.user.v1.UserR\x04user2\xec\x05\n" +
+	"\x04user\x18\x01 \x01(\v2\x12.acme.user.v1.UserR\x04user\x12F\n" +
+	"\x11password_set_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0fpasswordSetTime\"4\n" +
+	"\x15GetSignInStateRequest\x12\x1b\n" +
+	"\x02id\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\xb0\x01\x01R\x02id\"\x88\x01\n" +
+	"\x16GetSignInStateResponse\x12&\n" +
+	"\x04user\x18\x01 \x01(\v2\x12.acme.user.v1.UserR\x04user\x12F\n" +
+	"\x11password_set_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0fpasswordSetTime2\xd5\x06\n" +
 	"\vUserService\x12q\n" +
 	"\n" +
 	"CreateUser\x12\x1f.acme.user.v1.CreateUserRequest\x1a .acme.user.v1.CreateUserResponse\" \xca\xf3\x18\x02\b\x01\x82\xd3\xe4\x93\x02\x14:\x01*b\x04user\"\t/v1/users\x12|\n" +
@@ -702,6 +820,8 @@ const file_acme_user_v1_user_service_proto_rawDesc = "" +
 	"\n" +
 	"DeleteUser\x12\x1f.acme.user.v1.DeleteUserRequest\x1a .acme.user.v1.DeleteUserResponse\"%\xca\xf3\x18\v\x1a\x05admin\"\x02id\x82\xd3\xe4\x93\x02\x10*\x0e/v1/users/{id}\x12p\n" +
 	"\x11VerifyCredentials\x12&.acme.user.v1.VerifyCredentialsRequest\x1a'.acme.user.v1.VerifyCredentialsResponse\"\n" +
+	"\xca\xf3\x18\x06*\x04auth\x12g\n" +
+	"\x0eGetSignInState\x12#.acme.user.v1.GetSignInStateRequest\x1a$.acme.user.v1.GetSignInStateResponse\"\n" +
 	"\xca\xf3\x18\x06*\x04authB\xab\x01\n" +
 	"\x10com.acme.user.v1B\x10UserServiceProtoP\x01Z3github.com/acme/platform/gen/go/acme/user/v1;userv1\xa2\x02\x03AUX\xaa\x02\fAcme.User.V1\xca\x02\fAcme\\User\\V1\xe2\x02\x18Acme\\User\\V1\\GPBMetadata\xea\x02\x0eAcme::User::V1b\x06proto3"
 
@@ -717,7 +837,7 @@ func file_acme_user_v1_user_service_proto_rawDescGZIP() []byte {
 	return file_acme_user_v1_user_service_proto_rawDescData
 }
 
-var file_acme_user_v1_user_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_acme_user_v1_user_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_acme_user_v1_user_service_proto_goTypes = []any{
 	(*CreateUserRequest)(nil),         // 0: acme.user.v1.CreateUserRequest
 	(*CreateUserResponse)(nil),        // 1: acme.user.v1.CreateUserResponse
@@ -731,36 +851,44 @@ var file_acme_user_v1_user_service_proto_goTypes = []any{
 	(*DeleteUserResponse)(nil),        // 9: acme.user.v1.DeleteUserResponse
 	(*VerifyCredentialsRequest)(nil),  // 10: acme.user.v1.VerifyCredentialsRequest
 	(*VerifyCredentialsResponse)(nil), // 11: acme.user.v1.VerifyCredentialsResponse
-	(*User)(nil),                      // 12: acme.user.v1.User
-	(Role)(0),                         // 13: acme.user.v1.Role
-	(*fieldmaskpb.FieldMask)(nil),     // 14: google.protobuf.FieldMask
+	(*GetSignInStateRequest)(nil),     // 12: acme.user.v1.GetSignInStateRequest
+	(*GetSignInStateResponse)(nil),    // 13: acme.user.v1.GetSignInStateResponse
+	(*User)(nil),                      // 14: acme.user.v1.User
+	(Role)(0),                         // 15: acme.user.v1.Role
+	(*fieldmaskpb.FieldMask)(nil),     // 16: google.protobuf.FieldMask
+	(*timestamppb.Timestamp)(nil),     // 17: google.protobuf.Timestamp
 }
 var file_acme_user_v1_user_service_proto_depIdxs = []int32{
-	12, // 0: acme.user.v1.CreateUserResponse.user:type_name -> acme.user.v1.User
-	12, // 1: acme.user.v1.GetUserResponse.user:type_name -> acme.user.v1.User
-	13, // 2: acme.user.v1.ListUsersRequest.role:type_name -> acme.user.v1.Role
-	12, // 3: acme.user.v1.ListUsersResponse.users:type_name -> acme.user.v1.User
-	12, // 4: acme.user.v1.UpdateUserRequest.user:type_name -> acme.user.v1.User
-	14, // 5: acme.user.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
-	12, // 6: acme.user.v1.UpdateUserResponse.user:type_name -> acme.user.v1.User
-	12, // 7: acme.user.v1.VerifyCredentialsResponse.user:type_name -> acme.user.v1.User
-	0,  // 8: acme.user.v1.UserService.CreateUser:input_type -> acme.user.v1.CreateUserRequest
-	2,  // 9: acme.user.v1.UserService.GetUser:input_type -> acme.user.v1.GetUserRequest
-	4,  // 10: acme.user.v1.UserService.ListUsers:input_type -> acme.user.v1.ListUsersRequest
-	6,  // 11: acme.user.v1.UserService.UpdateUser:input_type -> acme.user.v1.UpdateUserRequest
-	8,  // 12: acme.user.v1.UserService.DeleteUser:input_type -> acme.user.v1.DeleteUserRequest
-	10, // 13: acme.user.v1.UserService.VerifyCredentials:input_type -> acme.user.v1.VerifyCredentialsRequest
-	1,  // 14: acme.user.v1.UserService.CreateUser:output_type -> acme.user.v1.CreateUserResponse
-	3,  // 15: acme.user.v1.UserService.GetUser:output_type -> acme.user.v1.GetUserResponse
-	5,  // 16: acme.user.v1.UserService.ListUsers:output_type -> acme.user.v1.ListUsersResponse
-	7,  // 17: acme.user.v1.UserService.UpdateUser:output_type -> acme.user.v1.UpdateUserResponse
-	9,  // 18: acme.user.v1.UserService.DeleteUser:output_type -> acme.user.v1.DeleteUserResponse
-	11, // 19: acme.user.v1.UserService.VerifyCredentials:output_type -> acme.user.v1.VerifyCredentialsResponse
-	14, // [14:20] is the sub-list for method output_type
-	8,  // [8:14] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	14, // 0: acme.user.v1.CreateUserResponse.user:type_name -> acme.user.v1.User
+	14, // 1: acme.user.v1.GetUserResponse.user:type_name -> acme.user.v1.User
+	15, // 2: acme.user.v1.ListUsersRequest.role:type_name -> acme.user.v1.Role
+	14, // 3: acme.user.v1.ListUsersResponse.users:type_name -> acme.user.v1.User
+	14, // 4: acme.user.v1.UpdateUserRequest.user:type_name -> acme.user.v1.User
+	16, // 5: acme.user.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	14, // 6: acme.user.v1.UpdateUserResponse.user:type_name -> acme.user.v1.User
+	14, // 7: acme.user.v1.VerifyCredentialsResponse.user:type_name -> acme.user.v1.User
+	17, // 8: acme.user.v1.VerifyCredentialsResponse.password_set_time:type_name -> google.protobuf.Timestamp
+	14, // 9: acme.user.v1.GetSignInStateResponse.user:type_name -> acme.user.v1.User
+	17, // 10: acme.user.v1.GetSignInStateResponse.password_set_time:type_name -> google.protobuf.Timestamp
+	0,  // 11: acme.user.v1.UserService.CreateUser:input_type -> acme.user.v1.CreateUserRequest
+	2,  // 12: acme.user.v1.UserService.GetUser:input_type -> acme.user.v1.GetUserRequest
+	4,  // 13: acme.user.v1.UserService.ListUsers:input_type -> acme.user.v1.ListUsersRequest
+	6,  // 14: acme.user.v1.UserService.UpdateUser:input_type -> acme.user.v1.UpdateUserRequest
+	8,  // 15: acme.user.v1.UserService.DeleteUser:input_type -> acme.user.v1.DeleteUserRequest
+	10, // 16: acme.user.v1.UserService.VerifyCredentials:input_type -> acme.user.v1.VerifyCredentialsRequest
+	12, // 17: acme.user.v1.UserService.GetSignInState:input_type -> acme.user.v1.GetSignInStateRequest
+	1,  // 18: acme.user.v1.UserService.CreateUser:output_type -> acme.user.v1.CreateUserResponse
+	3,  // 19: acme.user.v1.UserService.GetUser:output_type -> acme.user.v1.GetUserResponse
+	5,  // 20: acme.user.v1.UserService.ListUsers:output_type -> acme.user.v1.ListUsersResponse
+	7,  // 21: acme.user.v1.UserService.UpdateUser:output_type -> acme.user.v1.UpdateUserResponse
+	9,  // 22: acme.user.v1.UserService.DeleteUser:output_type -> acme.user.v1.DeleteUserResponse
+	11, // 23: acme.user.v1.UserService.VerifyCredentials:output_type -> acme.user.v1.VerifyCredentialsResponse
+	13, // 24: acme.user.v1.UserService.GetSignInState:output_type -> acme.user.v1.GetSignInStateResponse
+	18, // [18:25] is the sub-list for method output_type
+	11, // [11:18] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_acme_user_v1_user_service_proto_init() }
@@ -775,7 +903,7 @@ func file_acme_user_v1_user_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_acme_user_v1_user_service_proto_rawDesc), len(file_acme_user_v1_user_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

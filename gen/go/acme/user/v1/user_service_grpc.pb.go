@@ -25,6 +25,7 @@ const (
 	UserService_UpdateUser_FullMethodName        = "/acme.user.v1.UserService/UpdateUser"
 	UserService_DeleteUser_FullMethodName        = "/acme.user.v1.UserService/DeleteUser"
 	UserService_VerifyCredentials_FullMethodName = "/acme.user.v1.UserService/VerifyCredentials"
+	UserService_GetSignInState_FullMethodName    = "/acme.user.v1.UserService/GetSignInState"
 )
 
 // UserServiceClient is the client API for UserService service.
@@ -48,6 +49,10 @@ type UserServiceClient interface {
 	// unknown email and a wrong password give the same error: UNAUTHENTICATED with the
 	// message "invalid credentials".
 	VerifyCredentials(ctx context.Context, in *VerifyCredentialsRequest, opts ...grpc.CallOption) (*VerifyCredentialsResponse, error)
+	// Returns what a user's sessions depend on, as it is now: the user (its roles) and
+	// when its password was last set. Internal: called by the auth service only, on every
+	// refresh of a session. A deleted user is NOT_FOUND, like one that never existed.
+	GetSignInState(ctx context.Context, in *GetSignInStateRequest, opts ...grpc.CallOption) (*GetSignInStateResponse, error)
 }
 
 type userServiceClient struct {
@@ -118,6 +123,16 @@ func (c *userServiceClient) VerifyCredentials(ctx context.Context, in *VerifyCre
 	return out, nil
 }
 
+func (c *userServiceClient) GetSignInState(ctx context.Context, in *GetSignInStateRequest, opts ...grpc.CallOption) (*GetSignInStateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSignInStateResponse)
+	err := c.cc.Invoke(ctx, UserService_GetSignInState_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // UserServiceServer is the server API for UserService service.
 // All implementations must embed UnimplementedUserServiceServer
 // for forward compatibility.
@@ -139,6 +154,10 @@ type UserServiceServer interface {
 	// unknown email and a wrong password give the same error: UNAUTHENTICATED with the
 	// message "invalid credentials".
 	VerifyCredentials(context.Context, *VerifyCredentialsRequest) (*VerifyCredentialsResponse, error)
+	// Returns what a user's sessions depend on, as it is now: the user (its roles) and
+	// when its password was last set. Internal: called by the auth service only, on every
+	// refresh of a session. A deleted user is NOT_FOUND, like one that never existed.
+	GetSignInState(context.Context, *GetSignInStateRequest) (*GetSignInStateResponse, error)
 	mustEmbedUnimplementedUserServiceServer()
 }
 
@@ -166,6 +185,9 @@ func (UnimplementedUserServiceServer) DeleteUser(context.Context, *DeleteUserReq
 }
 func (UnimplementedUserServiceServer) VerifyCredentials(context.Context, *VerifyCredentialsRequest) (*VerifyCredentialsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method VerifyCredentials not implemented")
+}
+func (UnimplementedUserServiceServer) GetSignInState(context.Context, *GetSignInStateRequest) (*GetSignInStateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSignInState not implemented")
 }
 func (UnimplementedUserServiceServer) mustEmbedUnimplementedUserServiceServer() {}
 func (UnimplementedUserServiceServer) testEmbeddedByValue()                     {}
@@ -296,6 +318,24 @@ func _UserService_VerifyCredentials_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _UserService_GetSignInState_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSignInStateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).GetSignInState(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_GetSignInState_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).GetSignInState(ctx, req.(*GetSignInStateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // UserService_ServiceDesc is the grpc.ServiceDesc for UserService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -326,6 +366,10 @@ var UserService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "VerifyCredentials",
 			Handler:    _UserService_VerifyCredentials_Handler,
+		},
+		{
+			MethodName: "GetSignInState",
+			Handler:    _UserService_GetSignInState_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -65,6 +65,11 @@ class UserServiceStub:
                 request_serializer=acme_dot_user_dot_v1_dot_user__service__pb2.VerifyCredentialsRequest.SerializeToString,
                 response_deserializer=acme_dot_user_dot_v1_dot_user__service__pb2.VerifyCredentialsResponse.FromString,
                 _registered_method=True)
+        self.GetSignInState = channel.unary_unary(
+                '/acme.user.v1.UserService/GetSignInState',
+                request_serializer=acme_dot_user_dot_v1_dot_user__service__pb2.GetSignInStateRequest.SerializeToString,
+                response_deserializer=acme_dot_user_dot_v1_dot_user__service__pb2.GetSignInStateResponse.FromString,
+                _registered_method=True)
 
 
 class UserServiceServicer:
@@ -116,6 +121,15 @@ class UserServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSignInState(self, request, context):
+        """Returns what a user's sessions depend on, as it is now: the user (its roles) and
+        when its password was last set. Internal: called by the auth service only, on every
+        refresh of a session. A deleted user is NOT_FOUND, like one that never existed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UserServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -148,6 +162,11 @@ def add_UserServiceServicer_to_server(servicer, server):
                     servicer.VerifyCredentials,
                     request_deserializer=acme_dot_user_dot_v1_dot_user__service__pb2.VerifyCredentialsRequest.FromString,
                     response_serializer=acme_dot_user_dot_v1_dot_user__service__pb2.VerifyCredentialsResponse.SerializeToString,
+            ),
+            'GetSignInState': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSignInState,
+                    request_deserializer=acme_dot_user_dot_v1_dot_user__service__pb2.GetSignInStateRequest.FromString,
+                    response_serializer=acme_dot_user_dot_v1_dot_user__service__pb2.GetSignInStateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -313,6 +332,33 @@ class UserService:
             '/acme.user.v1.UserService/VerifyCredentials',
             acme_dot_user_dot_v1_dot_user__service__pb2.VerifyCredentialsRequest.SerializeToString,
             acme_dot_user_dot_v1_dot_user__service__pb2.VerifyCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSignInState(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/acme.user.v1.UserService/GetSignInState',
+            acme_dot_user_dot_v1_dot_user__service__pb2.GetSignInStateRequest.SerializeToString,
+            acme_dot_user_dot_v1_dot_user__service__pb2.GetSignInStateResponse.FromString,
             options,
             channel_credentials,
             insecure,

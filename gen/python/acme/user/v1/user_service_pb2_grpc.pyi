@@ -50,6 +50,11 @@ class UserServiceStub:
     unknown email and a wrong password give the same error: UNAUTHENTICATED with the
     message "invalid credentials".
     """
+    GetSignInState: _grpc.UnaryUnaryMultiCallable[_user_service_pb2.GetSignInStateRequest, _user_service_pb2.GetSignInStateResponse]
+    """Returns what a user's sessions depend on, as it is now: the user (its roles) and
+    when its password was last set. Internal: called by the auth service only, on every
+    refresh of a session. A deleted user is NOT_FOUND, like one that never existed.
+    """
 
 @_typing.type_check_only
 class UserServiceAsyncStub(UserServiceStub):
@@ -72,6 +77,11 @@ class UserServiceAsyncStub(UserServiceStub):
     """Checks an email and password pair. Internal: called by the auth service only. An
     unknown email and a wrong password give the same error: UNAUTHENTICATED with the
     message "invalid credentials".
+    """
+    GetSignInState: _aio.UnaryUnaryMultiCallable[_user_service_pb2.GetSignInStateRequest, _user_service_pb2.GetSignInStateResponse]  # type: ignore[assignment]
+    """Returns what a user's sessions depend on, as it is now: the user (its roles) and
+    when its password was last set. Internal: called by the auth service only, on every
+    refresh of a session. A deleted user is NOT_FOUND, like one that never existed.
     """
 
 class UserServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -128,6 +138,17 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         """Checks an email and password pair. Internal: called by the auth service only. An
         unknown email and a wrong password give the same error: UNAUTHENTICATED with the
         message "invalid credentials".
+        """
+
+    @_abc_1.abstractmethod
+    def GetSignInState(
+        self,
+        request: _user_service_pb2.GetSignInStateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_user_service_pb2.GetSignInStateResponse, _abc.Awaitable[_user_service_pb2.GetSignInStateResponse]]:
+        """Returns what a user's sessions depend on, as it is now: the user (its roles) and
+        when its password was last set. Internal: called by the auth service only, on every
+        refresh of a session. A deleted user is NOT_FOUND, like one that never existed.
         """
 
 def add_UserServiceServicer_to_server(servicer: UserServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

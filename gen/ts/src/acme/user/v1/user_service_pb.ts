@@ -10,15 +10,15 @@ import { file_acme_user_v1_user } from "./user_pb.js";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import { file_google_api_field_behavior } from "../../../google/api/field_behavior_pb.js";
-import type { FieldMask } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_field_mask } from "@bufbuild/protobuf/wkt";
+import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file acme/user/v1/user_service.proto.
  */
 export const file_acme_user_v1_user_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9hY21lL3VzZXIvdjEvdXNlcl9zZXJ2aWNlLnByb3RvEgxhY21lLnVzZXIudjEiegoRQ3JlYXRlVXNlclJlcXVlc3QSHAoFZW1haWwYASABKAlCDbpICsgBAXIFGP4BYAESIgoMZGlzcGxheV9uYW1lGAIgASgJQgy6SAnIAQFyBBABGGQSIwoIcGFzc3dvcmQYAyABKAlCEeJBAQS6SArIAQFyBRAMGIABIjYKEkNyZWF0ZVVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuYWNtZS51c2VyLnYxLlVzZXIiKQoOR2V0VXNlclJlcXVlc3QSFwoCaWQYASABKAlCC7pICMgBAXIDsAEBIjMKD0dldFVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuYWNtZS51c2VyLnYxLlVzZXIingEKEExpc3RVc2Vyc1JlcXVlc3QSIgoJcGFnZV9zaXplGAEgASgFQg+6SAYaBBhkKADS8xgCCBQSHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAQSHAoFZW1haWwYAyABKAlCDbpICtgBAXIFGP4BYAESKgoEcm9sZRgEIAEoDjISLmFjbWUudXNlci52MS5Sb2xlQgi6SAWCAQIQASJPChFMaXN0VXNlcnNSZXNwb25zZRIhCgV1c2VycxgBIAMoCzISLmFjbWUudXNlci52MS5Vc2VyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKVAQoRVXBkYXRlVXNlclJlcXVlc3QSKAoEdXNlchgBIAEoCzISLmFjbWUudXNlci52MS5Vc2VyQga6SAPIAQESVgoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQiW6SCLIAQHiARwSDGRpc3BsYXlfbmFtZRIFZW1haWwSBXJvbGVzIjYKElVwZGF0ZVVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuYWNtZS51c2VyLnYxLlVzZXIiQwoRRGVsZXRlVXNlclJlcXVlc3QSFwoCaWQYASABKAlCC7pICMgBAXIDsAEBEhUKBGV0YWcYAiABKAlCB7pIBHICGEAiFAoSRGVsZXRlVXNlclJlc3BvbnNlIlUKGFZlcmlmeUNyZWRlbnRpYWxzUmVxdWVzdBIaCgVlbWFpbBgBIAEoCUILukgIyAEBcgMY/gESHQoIcGFzc3dvcmQYAiABKAlCC7pICMgBAXIDGIABIj0KGVZlcmlmeUNyZWRlbnRpYWxzUmVzcG9uc2USIAoEdXNlchgBIAEoCzISLmFjbWUudXNlci52MS5Vc2VyMuwFCgtVc2VyU2VydmljZRJxCgpDcmVhdGVVc2VyEh8uYWNtZS51c2VyLnYxLkNyZWF0ZVVzZXJSZXF1ZXN0GiAuYWNtZS51c2VyLnYxLkNyZWF0ZVVzZXJSZXNwb25zZSIgyvMYAggBgtPkkwIUOgEqYgR1c2VyIgkvdjEvdXNlcnMSfAoHR2V0VXNlchIcLmFjbWUudXNlci52MS5HZXRVc2VyUmVxdWVzdBodLmFjbWUudXNlci52MS5HZXRVc2VyUmVzcG9uc2UiNMrzGBQaBWFkbWluGgdhdWRpdG9yIgJpZILT5JMCFmIEdXNlchIOL3YxL3VzZXJzL3tpZH0ScwoJTGlzdFVzZXJzEh4uYWNtZS51c2VyLnYxLkxpc3RVc2Vyc1JlcXVlc3QaHy5hY21lLnVzZXIudjEuTGlzdFVzZXJzUmVzcG9uc2UiJcrzGBAaBWFkbWluGgdhdWRpdG9ygtPkkwILEgkvdjEvdXNlcnMSjAEKClVwZGF0ZVVzZXISHy5hY21lLnVzZXIudjEuVXBkYXRlVXNlclJlcXVlc3QaIC5hY21lLnVzZXIudjEuVXBkYXRlVXNlclJlc3BvbnNlIjvK8xgQGgVhZG1pbiIHdXNlci5pZILT5JMCIToEdXNlcmIEdXNlcjITL3YxL3VzZXJzL3t1c2VyLmlkfRJ2CgpEZWxldGVVc2VyEh8uYWNtZS51c2VyLnYxLkRlbGV0ZVVzZXJSZXF1ZXN0GiAuYWNtZS51c2VyLnYxLkRlbGV0ZVVzZXJSZXNwb25zZSIlyvMYCxoFYWRtaW4iAmlkgtPkkwIQKg4vdjEvdXNlcnMve2lkfRJwChFWZXJpZnlDcmVkZW50aWFscxImLmFjbWUudXNlci52MS5WZXJpZnlDcmVkZW50aWFsc1JlcXVlc3QaJy5hY21lLnVzZXIudjEuVmVyaWZ5Q3JlZGVudGlhbHNSZXNwb25zZSIKyvMYBioEYXV0aEKrAQoQY29tLmFjbWUudXNlci52MUIQVXNlclNlcnZpY2VQcm90b1ABWjNnaXRodWIuY29tL2FjbWUvcGxhdGZvcm0vZ2VuL2dvL2FjbWUvdXNlci92MTt1c2VydjGiAgNBVViqAgxBY21lLlVzZXIuVjHKAgxBY21lXFVzZXJcVjHiAhhBY21lXFVzZXJcVjFcR1BCTWV0YWRhdGHqAg5BY21lOjpVc2VyOjpWMWIGcHJvdG8z", [file_acme_options_v1_access, file_acme_user_v1_user, file_buf_validate_validate, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask]);
+  fileDesc("Ch9hY21lL3VzZXIvdjEvdXNlcl9zZXJ2aWNlLnByb3RvEgxhY21lLnVzZXIudjEiegoRQ3JlYXRlVXNlclJlcXVlc3QSHAoFZW1haWwYASABKAlCDbpICsgBAXIFGP4BYAESIgoMZGlzcGxheV9uYW1lGAIgASgJQgy6SAnIAQFyBBABGGQSIwoIcGFzc3dvcmQYAyABKAlCEeJBAQS6SArIAQFyBRAMGIABIjYKEkNyZWF0ZVVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuYWNtZS51c2VyLnYxLlVzZXIiKQoOR2V0VXNlclJlcXVlc3QSFwoCaWQYASABKAlCC7pICMgBAXIDsAEBIjMKD0dldFVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuYWNtZS51c2VyLnYxLlVzZXIingEKEExpc3RVc2Vyc1JlcXVlc3QSIgoJcGFnZV9zaXplGAEgASgFQg+6SAYaBBhkKADS8xgCCBQSHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAQSHAoFZW1haWwYAyABKAlCDbpICtgBAXIFGP4BYAESKgoEcm9sZRgEIAEoDjISLmFjbWUudXNlci52MS5Sb2xlQgi6SAWCAQIQASJPChFMaXN0VXNlcnNSZXNwb25zZRIhCgV1c2VycxgBIAMoCzISLmFjbWUudXNlci52MS5Vc2VyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKVAQoRVXBkYXRlVXNlclJlcXVlc3QSKAoEdXNlchgBIAEoCzISLmFjbWUudXNlci52MS5Vc2VyQga6SAPIAQESVgoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQiW6SCLIAQHiARwSDGRpc3BsYXlfbmFtZRIFZW1haWwSBXJvbGVzIjYKElVwZGF0ZVVzZXJSZXNwb25zZRIgCgR1c2VyGAEgASgLMhIuYWNtZS51c2VyLnYxLlVzZXIiQwoRRGVsZXRlVXNlclJlcXVlc3QSFwoCaWQYASABKAlCC7pICMgBAXIDsAEBEhUKBGV0YWcYAiABKAlCB7pIBHICGEAiFAoSRGVsZXRlVXNlclJlc3BvbnNlIlUKGFZlcmlmeUNyZWRlbnRpYWxzUmVxdWVzdBIaCgVlbWFpbBgBIAEoCUILukgIyAEBcgMY/gESHQoIcGFzc3dvcmQYAiABKAlCC7pICMgBAXIDGIABInQKGVZlcmlmeUNyZWRlbnRpYWxzUmVzcG9uc2USIAoEdXNlchgBIAEoCzISLmFjbWUudXNlci52MS5Vc2VyEjUKEXBhc3N3b3JkX3NldF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIwChVHZXRTaWduSW5TdGF0ZVJlcXVlc3QSFwoCaWQYASABKAlCC7pICMgBAXIDsAEBInEKFkdldFNpZ25JblN0YXRlUmVzcG9uc2USIAoEdXNlchgBIAEoCzISLmFjbWUudXNlci52MS5Vc2VyEjUKEXBhc3N3b3JkX3NldF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcDLVBgoLVXNlclNlcnZpY2UScQoKQ3JlYXRlVXNlchIfLmFjbWUudXNlci52MS5DcmVhdGVVc2VyUmVxdWVzdBogLmFjbWUudXNlci52MS5DcmVhdGVVc2VyUmVzcG9uc2UiIMrzGAIIAYLT5JMCFDoBKmIEdXNlciIJL3YxL3VzZXJzEnwKB0dldFVzZXISHC5hY21lLnVzZXIudjEuR2V0VXNlclJlcXVlc3QaHS5hY21lLnVzZXIudjEuR2V0VXNlclJlc3BvbnNlIjTK8xgUGgVhZG1pbhoHYXVkaXRvciICaWSC0+STAhZiBHVzZXISDi92MS91c2Vycy97aWR9EnMKCUxpc3RVc2VycxIeLmFjbWUudXNlci52MS5MaXN0VXNlcnNSZXF1ZXN0Gh8uYWNtZS51c2VyLnYxLkxpc3RVc2Vyc1Jlc3BvbnNlIiXK8xgQGgVhZG1pbhoHYXVkaXRvcoLT5JMCCxIJL3YxL3VzZXJzEowBCgpVcGRhdGVVc2VyEh8uYWNtZS51c2VyLnYxLlVwZGF0ZVVzZXJSZXF1ZXN0GiAuYWNtZS51c2VyLnYxLlVwZGF0ZVVzZXJSZXNwb25zZSI7yvMYEBoFYWRtaW4iB3VzZXIuaWSC0+STAiE6BHVzZXJiBHVzZXIyEy92MS91c2Vycy97dXNlci5pZH0SdgoKRGVsZXRlVXNlchIfLmFjbWUudXNlci52MS5EZWxldGVVc2VyUmVxdWVzdBogLmFjbWUudXNlci52MS5EZWxldGVVc2VyUmVzcG9uc2UiJcrzGAsaBWFkbWluIgJpZILT5JMCECoOL3YxL3VzZXJzL3tpZH0ScAoRVmVyaWZ5Q3JlZGVudGlhbHMSJi5hY21lLnVzZXIudjEuVmVyaWZ5Q3JlZGVudGlhbHNSZXF1ZXN0GicuYWNtZS51c2VyLnYxLlZlcmlmeUNyZWRlbnRpYWxzUmVzcG9uc2UiCsrzGAYqBGF1dGgSZwoOR2V0U2lnbkluU3RhdGUSIy5hY21lLnVzZXIudjEuR2V0U2lnbkluU3RhdGVSZXF1ZXN0GiQuYWNtZS51c2VyLnYxLkdldFNpZ25JblN0YXRlUmVzcG9uc2UiCsrzGAYqBGF1dGhCqwEKEGNvbS5hY21lLnVzZXIudjFCEFVzZXJTZXJ2aWNlUHJvdG9QAVozZ2l0aHViLmNvbS9hY21lL3BsYXRmb3JtL2dlbi9nby9hY21lL3VzZXIvdjE7dXNlcnYxogIDQVVYqgIMQWNtZS5Vc2VyLlYxygIMQWNtZVxVc2VyXFYx4gIYQWNtZVxVc2VyXFYxXEdQQk1ldGFkYXRh6gIOQWNtZTo6VXNlcjo6VjFiBnByb3RvMw", [file_acme_options_v1_access, file_acme_user_v1_user, file_buf_validate_validate, file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * Request of UserService.CreateUser.
@@ -321,6 +321,14 @@ export type VerifyCredentialsResponse = Message<"acme.user.v1.VerifyCredentialsR
    * @generated from field: acme.user.v1.User user = 1;
    */
   user?: User | undefined;
+
+  /**
+   * When the user's password was last set. A session keeps it, and ends once the
+   * password is set again.
+   *
+   * @generated from field: google.protobuf.Timestamp password_set_time = 2;
+   */
+  passwordSetTime?: Timestamp | undefined;
 };
 
 /**
@@ -329,6 +337,55 @@ export type VerifyCredentialsResponse = Message<"acme.user.v1.VerifyCredentialsR
  */
 export const VerifyCredentialsResponseSchema: GenMessage<VerifyCredentialsResponse> = /*@__PURE__*/
   messageDesc(file_acme_user_v1_user_service, 11);
+
+/**
+ * Request of UserService.GetSignInState.
+ *
+ * @generated from message acme.user.v1.GetSignInStateRequest
+ */
+export type GetSignInStateRequest = Message<"acme.user.v1.GetSignInStateRequest"> & {
+  /**
+   * Identifier of the user.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message acme.user.v1.GetSignInStateRequest.
+ * Use `create(GetSignInStateRequestSchema)` to create a new message.
+ */
+export const GetSignInStateRequestSchema: GenMessage<GetSignInStateRequest> = /*@__PURE__*/
+  messageDesc(file_acme_user_v1_user_service, 12);
+
+/**
+ * Response of UserService.GetSignInState.
+ *
+ * @generated from message acme.user.v1.GetSignInStateResponse
+ */
+export type GetSignInStateResponse = Message<"acme.user.v1.GetSignInStateResponse"> & {
+  /**
+   * The user as it is now.
+   *
+   * @generated from field: acme.user.v1.User user = 1;
+   */
+  user?: User | undefined;
+
+  /**
+   * When the user's password was last set.
+   *
+   * @generated from field: google.protobuf.Timestamp password_set_time = 2;
+   */
+  passwordSetTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message acme.user.v1.GetSignInStateResponse.
+ * Use `create(GetSignInStateResponseSchema)` to create a new message.
+ */
+export const GetSignInStateResponseSchema: GenMessage<GetSignInStateResponse> = /*@__PURE__*/
+  messageDesc(file_acme_user_v1_user_service, 13);
 
 /**
  * Manages users and their credentials.
@@ -398,6 +455,18 @@ export const UserService: GenService<{
     methodKind: "unary";
     input: typeof VerifyCredentialsRequestSchema;
     output: typeof VerifyCredentialsResponseSchema;
+  },
+  /**
+   * Returns what a user's sessions depend on, as it is now: the user (its roles) and
+   * when its password was last set. Internal: called by the auth service only, on every
+   * refresh of a session. A deleted user is NOT_FOUND, like one that never existed.
+   *
+   * @generated from rpc acme.user.v1.UserService.GetSignInState
+   */
+  getSignInState: {
+    methodKind: "unary";
+    input: typeof GetSignInStateRequestSchema;
+    output: typeof GetSignInStateResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_acme_user_v1_user_service, 0);

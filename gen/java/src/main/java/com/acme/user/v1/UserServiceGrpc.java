@@ -201,6 +201,37 @@ public final class UserServiceGrpc {
     return getVerifyCredentialsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<com.acme.user.v1.GetSignInStateRequest,
+      com.acme.user.v1.GetSignInStateResponse> getGetSignInStateMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetSignInState",
+      requestType = com.acme.user.v1.GetSignInStateRequest.class,
+      responseType = com.acme.user.v1.GetSignInStateResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<com.acme.user.v1.GetSignInStateRequest,
+      com.acme.user.v1.GetSignInStateResponse> getGetSignInStateMethod() {
+    io.grpc.MethodDescriptor<com.acme.user.v1.GetSignInStateRequest, com.acme.user.v1.GetSignInStateResponse> getGetSignInStateMethod;
+    if ((getGetSignInStateMethod = UserServiceGrpc.getGetSignInStateMethod) == null) {
+      synchronized (UserServiceGrpc.class) {
+        if ((getGetSignInStateMethod = UserServiceGrpc.getGetSignInStateMethod) == null) {
+          UserServiceGrpc.getGetSignInStateMethod = getGetSignInStateMethod =
+              io.grpc.MethodDescriptor.<com.acme.user.v1.GetSignInStateRequest, com.acme.user.v1.GetSignInStateResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetSignInState"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  com.acme.user.v1.GetSignInStateRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  com.acme.user.v1.GetSignInStateResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new UserServiceMethodDescriptorSupplier("GetSignInState"))
+              .build();
+        }
+      }
+    }
+    return getGetSignInStateMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -329,6 +360,18 @@ public final class UserServiceGrpc {
         io.grpc.stub.StreamObserver<com.acme.user.v1.VerifyCredentialsResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getVerifyCredentialsMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * Returns what a user's sessions depend on, as it is now: the user (its roles) and
+     * when its password was last set. Internal: called by the auth service only, on every
+     * refresh of a session. A deleted user is NOT_FOUND, like one that never existed.
+     * </pre>
+     */
+    default void getSignInState(com.acme.user.v1.GetSignInStateRequest request,
+        io.grpc.stub.StreamObserver<com.acme.user.v1.GetSignInStateResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetSignInStateMethod(), responseObserver);
+    }
   }
 
   /**
@@ -432,6 +475,19 @@ public final class UserServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getVerifyCredentialsMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Returns what a user's sessions depend on, as it is now: the user (its roles) and
+     * when its password was last set. Internal: called by the auth service only, on every
+     * refresh of a session. A deleted user is NOT_FOUND, like one that never existed.
+     * </pre>
+     */
+    public void getSignInState(com.acme.user.v1.GetSignInStateRequest request,
+        io.grpc.stub.StreamObserver<com.acme.user.v1.GetSignInStateResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetSignInStateMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -515,6 +571,18 @@ public final class UserServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getVerifyCredentialsMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Returns what a user's sessions depend on, as it is now: the user (its roles) and
+     * when its password was last set. Internal: called by the auth service only, on every
+     * refresh of a session. A deleted user is NOT_FOUND, like one that never existed.
+     * </pre>
+     */
+    public com.acme.user.v1.GetSignInStateResponse getSignInState(com.acme.user.v1.GetSignInStateRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetSignInStateMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -597,6 +665,18 @@ public final class UserServiceGrpc {
     public com.acme.user.v1.VerifyCredentialsResponse verifyCredentials(com.acme.user.v1.VerifyCredentialsRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getVerifyCredentialsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Returns what a user's sessions depend on, as it is now: the user (its roles) and
+     * when its password was last set. Internal: called by the auth service only, on every
+     * refresh of a session. A deleted user is NOT_FOUND, like one that never existed.
+     * </pre>
+     */
+    public com.acme.user.v1.GetSignInStateResponse getSignInState(com.acme.user.v1.GetSignInStateRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetSignInStateMethod(), getCallOptions(), request);
     }
   }
 
@@ -687,6 +767,19 @@ public final class UserServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getVerifyCredentialsMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Returns what a user's sessions depend on, as it is now: the user (its roles) and
+     * when its password was last set. Internal: called by the auth service only, on every
+     * refresh of a session. A deleted user is NOT_FOUND, like one that never existed.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<com.acme.user.v1.GetSignInStateResponse> getSignInState(
+        com.acme.user.v1.GetSignInStateRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetSignInStateMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_USER = 0;
@@ -695,6 +788,7 @@ public final class UserServiceGrpc {
   private static final int METHODID_UPDATE_USER = 3;
   private static final int METHODID_DELETE_USER = 4;
   private static final int METHODID_VERIFY_CREDENTIALS = 5;
+  private static final int METHODID_GET_SIGN_IN_STATE = 6;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -736,6 +830,10 @@ public final class UserServiceGrpc {
         case METHODID_VERIFY_CREDENTIALS:
           serviceImpl.verifyCredentials((com.acme.user.v1.VerifyCredentialsRequest) request,
               (io.grpc.stub.StreamObserver<com.acme.user.v1.VerifyCredentialsResponse>) responseObserver);
+          break;
+        case METHODID_GET_SIGN_IN_STATE:
+          serviceImpl.getSignInState((com.acme.user.v1.GetSignInStateRequest) request,
+              (io.grpc.stub.StreamObserver<com.acme.user.v1.GetSignInStateResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -797,6 +895,13 @@ public final class UserServiceGrpc {
               com.acme.user.v1.VerifyCredentialsRequest,
               com.acme.user.v1.VerifyCredentialsResponse>(
                 service, METHODID_VERIFY_CREDENTIALS)))
+        .addMethod(
+          getGetSignInStateMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              com.acme.user.v1.GetSignInStateRequest,
+              com.acme.user.v1.GetSignInStateResponse>(
+                service, METHODID_GET_SIGN_IN_STATE)))
         .build();
   }
 
@@ -851,6 +956,7 @@ public final class UserServiceGrpc {
               .addMethod(getUpdateUserMethod())
               .addMethod(getDeleteUserMethod())
               .addMethod(getVerifyCredentialsMethod())
+              .addMethod(getGetSignInStateMethod())
               .build();
         }
       }

@@ -86,6 +86,16 @@ public final class UserServiceProto extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_acme_user_v1_VerifyCredentialsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_acme_user_v1_GetSignInStateRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_acme_user_v1_GetSignInStateRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_acme_user_v1_GetSignInStateResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_acme_user_v1_GetSignInStateResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -100,59 +110,69 @@ public final class UserServiceProto extends com.google.protobuf.GeneratedFile {
       "cme/user/v1/user.proto\032\033buf/validate/val" +
       "idate.proto\032\034google/api/annotations.prot" +
       "o\032\037google/api/field_behavior.proto\032 goog" +
-      "le/protobuf/field_mask.proto\"\230\001\n\021CreateU" +
-      "serRequest\022#\n\005email\030\001 \001(\tB\r\272H\nr\005\030\376\001`\001\310\001\001" +
-      "R\005email\022/\n\014display_name\030\002 \001(\tB\014\272H\tr\004\020\001\030d" +
-      "\310\001\001R\013displayName\022-\n\010password\030\003 \001(\tB\021\342A\001\004" +
-      "\272H\nr\005\020\014\030\200\001\310\001\001R\010password\"<\n\022CreateUserRes" +
-      "ponse\022&\n\004user\030\001 \001(\0132\022.acme.user.v1.UserR" +
-      "\004user\"-\n\016GetUserRequest\022\033\n\002id\030\001 \001(\tB\013\272H\010" +
-      "r\003\260\001\001\310\001\001R\002id\"9\n\017GetUserResponse\022&\n\004user\030" +
-      "\001 \001(\0132\022.acme.user.v1.UserR\004user\"\300\001\n\020List" +
-      "UsersRequest\022,\n\tpage_size\030\001 \001(\005B\017\272H\006\032\004\030d" +
-      "(\000\322\363\030\002\010\024R\010pageSize\022\'\n\npage_token\030\002 \001(\tB\010" +
-      "\272H\005r\003\030\200\004R\tpageToken\022#\n\005email\030\003 \001(\tB\r\272H\nr" +
-      "\005\030\376\001`\001\330\001\001R\005email\0220\n\004role\030\004 \001(\0162\022.acme.us" +
-      "er.v1.RoleB\010\272H\005\202\001\002\020\001R\004role\"e\n\021ListUsersR" +
-      "esponse\022(\n\005users\030\001 \003(\0132\022.acme.user.v1.Us" +
-      "erR\005users\022&\n\017next_page_token\030\002 \001(\tR\rnext" +
-      "PageToken\"\247\001\n\021UpdateUserRequest\022.\n\004user\030" +
-      "\001 \001(\0132\022.acme.user.v1.UserB\006\272H\003\310\001\001R\004user\022" +
-      "b\n\013update_mask\030\002 \001(\0132\032.google.protobuf.F" +
-      "ieldMaskB%\272H\"\310\001\001\342\001\034\022\014display_name\022\005email" +
-      "\022\005rolesR\nupdateMask\"<\n\022UpdateUserRespons" +
-      "e\022&\n\004user\030\001 \001(\0132\022.acme.user.v1.UserR\004use" +
-      "r\"M\n\021DeleteUserRequest\022\033\n\002id\030\001 \001(\tB\013\272H\010r" +
-      "\003\260\001\001\310\001\001R\002id\022\033\n\004etag\030\002 \001(\tB\007\272H\004r\002\030@R\004etag" +
-      "\"\024\n\022DeleteUserResponse\"f\n\030VerifyCredenti" +
-      "alsRequest\022!\n\005email\030\001 \001(\tB\013\272H\010r\003\030\376\001\310\001\001R\005" +
-      "email\022\'\n\010password\030\002 \001(\tB\013\272H\010r\003\030\200\001\310\001\001R\010pa" +
-      "ssword\"C\n\031VerifyCredentialsResponse\022&\n\004u" +
-      "ser\030\001 \001(\0132\022.acme.user.v1.UserR\004user2\354\005\n\013" +
-      "UserService\022q\n\nCreateUser\022\037.acme.user.v1" +
-      ".CreateUserRequest\032 .acme.user.v1.Create" +
-      "UserResponse\" \312\363\030\002\010\001\202\323\344\223\002\024\"\t/v1/users:\001*" +
-      "b\004user\022|\n\007GetUser\022\034.acme.user.v1.GetUser" +
-      "Request\032\035.acme.user.v1.GetUserResponse\"4" +
-      "\312\363\030\024\032\005admin\032\007auditor\"\002id\202\323\344\223\002\026\022\016/v1/user" +
-      "s/{id}b\004user\022s\n\tListUsers\022\036.acme.user.v1" +
-      ".ListUsersRequest\032\037.acme.user.v1.ListUse" +
-      "rsResponse\"%\312\363\030\020\032\005admin\032\007auditor\202\323\344\223\002\013\022\t" +
-      "/v1/users\022\214\001\n\nUpdateUser\022\037.acme.user.v1." +
-      "UpdateUserRequest\032 .acme.user.v1.UpdateU" +
-      "serResponse\";\312\363\030\020\032\005admin\"\007user.id\202\323\344\223\002!2" +
-      "\023/v1/users/{user.id}:\004userb\004user\022v\n\nDele" +
-      "teUser\022\037.acme.user.v1.DeleteUserRequest\032" +
-      " .acme.user.v1.DeleteUserResponse\"%\312\363\030\013\032" +
-      "\005admin\"\002id\202\323\344\223\002\020*\016/v1/users/{id}\022p\n\021Veri" +
-      "fyCredentials\022&.acme.user.v1.VerifyCrede" +
-      "ntialsRequest\032\'.acme.user.v1.VerifyCrede" +
-      "ntialsResponse\"\n\312\363\030\006*\004authB\253\001\n\020com.acme." +
-      "user.v1B\020UserServiceProtoP\001Z3github.com/" +
-      "acme/platform/gen/go/acme/user/v1;userv1" +
-      "\242\002\003AUX\252\002\014Acme.User.V1\312\002\014Acme\\User\\V1\342\002\030A" +
-      "cme\\User\\V1\\GPBMetadata\352\002\016Acme::User::V1" +
-      "b\006proto3"
+      "le/protobuf/field_mask.proto\032\037google/pro" +
+      "tobuf/timestamp.proto\"\230\001\n\021CreateUserRequ" +
+      "est\022#\n\005email\030\001 \001(\tB\r\272H\nr\005\030\376\001`\001\310\001\001R\005email" +
+      "\022/\n\014display_name\030\002 \001(\tB\014\272H\tr\004\020\001\030d\310\001\001R\013di" +
+      "splayName\022-\n\010password\030\003 \001(\tB\021\342A\001\004\272H\nr\005\020\014" +
+      "\030\200\001\310\001\001R\010password\"<\n\022CreateUserResponse\022&" +
+      "\n\004user\030\001 \001(\0132\022.acme.user.v1.UserR\004user\"-" +
+      "\n\016GetUserRequest\022\033\n\002id\030\001 \001(\tB\013\272H\010r\003\260\001\001\310\001" +
+      "\001R\002id\"9\n\017GetUserResponse\022&\n\004user\030\001 \001(\0132\022" +
+      ".acme.user.v1.UserR\004user\"\300\001\n\020ListUsersRe" +
+      "quest\022,\n\tpage_size\030\001 \001(\005B\017\272H\006\032\004\030d(\000\322\363\030\002\010" +
+      "\024R\010pageSize\022\'\n\npage_token\030\002 \001(\tB\010\272H\005r\003\030\200" +
+      "\004R\tpageToken\022#\n\005email\030\003 \001(\tB\r\272H\nr\005\030\376\001`\001\330" +
+      "\001\001R\005email\0220\n\004role\030\004 \001(\0162\022.acme.user.v1.R" +
+      "oleB\010\272H\005\202\001\002\020\001R\004role\"e\n\021ListUsersResponse" +
+      "\022(\n\005users\030\001 \003(\0132\022.acme.user.v1.UserR\005use" +
+      "rs\022&\n\017next_page_token\030\002 \001(\tR\rnextPageTok" +
+      "en\"\247\001\n\021UpdateUserRequest\022.\n\004user\030\001 \001(\0132\022" +
+      ".acme.user.v1.UserB\006\272H\003\310\001\001R\004user\022b\n\013upda" +
+      "te_mask\030\002 \001(\0132\032.google.protobuf.FieldMas" +
+      "kB%\272H\"\310\001\001\342\001\034\022\014display_name\022\005email\022\005roles" +
+      "R\nupdateMask\"<\n\022UpdateUserResponse\022&\n\004us" +
+      "er\030\001 \001(\0132\022.acme.user.v1.UserR\004user\"M\n\021De" +
+      "leteUserRequest\022\033\n\002id\030\001 \001(\tB\013\272H\010r\003\260\001\001\310\001\001" +
+      "R\002id\022\033\n\004etag\030\002 \001(\tB\007\272H\004r\002\030@R\004etag\"\024\n\022Del" +
+      "eteUserResponse\"f\n\030VerifyCredentialsRequ" +
+      "est\022!\n\005email\030\001 \001(\tB\013\272H\010r\003\030\376\001\310\001\001R\005email\022\'" +
+      "\n\010password\030\002 \001(\tB\013\272H\010r\003\030\200\001\310\001\001R\010password\"" +
+      "\213\001\n\031VerifyCredentialsResponse\022&\n\004user\030\001 " +
+      "\001(\0132\022.acme.user.v1.UserR\004user\022F\n\021passwor" +
+      "d_set_time\030\002 \001(\0132\032.google.protobuf.Times" +
+      "tampR\017passwordSetTime\"4\n\025GetSignInStateR" +
+      "equest\022\033\n\002id\030\001 \001(\tB\013\272H\010r\003\260\001\001\310\001\001R\002id\"\210\001\n\026" +
+      "GetSignInStateResponse\022&\n\004user\030\001 \001(\0132\022.a" +
+      "cme.user.v1.UserR\004user\022F\n\021password_set_t" +
+      "ime\030\002 \001(\0132\032.google.protobuf.TimestampR\017p" +
+      "asswordSetTime2\325\006\n\013UserService\022q\n\nCreate" +
+      "User\022\037.acme.user.v1.CreateUserRequest\032 ." +
+      "acme.user.v1.CreateUserResponse\" \312\363\030\002\010\001\202" +
+      "\323\344\223\002\024\"\t/v1/users:\001*b\004user\022|\n\007GetUser\022\034.a" +
+      "cme.user.v1.GetUserRequest\032\035.acme.user.v" +
+      "1.GetUserResponse\"4\312\363\030\024\032\005admin\032\007auditor\"" +
+      "\002id\202\323\344\223\002\026\022\016/v1/users/{id}b\004user\022s\n\tListU" +
+      "sers\022\036.acme.user.v1.ListUsersRequest\032\037.a" +
+      "cme.user.v1.ListUsersResponse\"%\312\363\030\020\032\005adm" +
+      "in\032\007auditor\202\323\344\223\002\013\022\t/v1/users\022\214\001\n\nUpdateU" +
+      "ser\022\037.acme.user.v1.UpdateUserRequest\032 .a" +
+      "cme.user.v1.UpdateUserResponse\";\312\363\030\020\032\005ad" +
+      "min\"\007user.id\202\323\344\223\002!2\023/v1/users/{user.id}:" +
+      "\004userb\004user\022v\n\nDeleteUser\022\037.acme.user.v1" +
+      ".DeleteUserRequest\032 .acme.user.v1.Delete" +
+      "UserResponse\"%\312\363\030\013\032\005admin\"\002id\202\323\344\223\002\020*\016/v1" +
+      "/users/{id}\022p\n\021VerifyCredentials\022&.acme." +
+      "user.v1.VerifyCredentialsRequest\032\'.acme." +
+      "user.v1.VerifyCredentialsResponse\"\n\312\363\030\006*" +
+      "\004auth\022g\n\016GetSignInState\022#.acme.user.v1.G" +
+      "etSignInStateRequest\032$.acme.user.v1.GetS" +
+      "ignInStateResponse\"\n\312\363\030\006*\004authB\253\001\n\020com.a" +
+      "cme.user.v1B\020UserServiceProtoP\001Z3github." +
+      "com/acme/platform/gen/go/acme/user/v1;us" +
+      "erv1\242\002\003AUX\252\002\014Acme.User.V1\312\002\014Acme\\User\\V1" +
+      "\342\002\030Acme\\User\\V1\\GPBMetadata\352\002\016Acme::User" +
+      "::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -163,6 +183,7 @@ public final class UserServiceProto extends com.google.protobuf.GeneratedFile {
           com.google.api.AnnotationsProto.getDescriptor(),
           com.google.api.FieldBehaviorProto.getDescriptor(),
           com.google.protobuf.FieldMaskProto.getDescriptor(),
+          com.google.protobuf.TimestampProto.getDescriptor(),
         });
     internal_static_acme_user_v1_CreateUserRequest_descriptor =
       getDescriptor().getMessageType(0);
@@ -235,7 +256,19 @@ public final class UserServiceProto extends com.google.protobuf.GeneratedFile {
     internal_static_acme_user_v1_VerifyCredentialsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_acme_user_v1_VerifyCredentialsResponse_descriptor,
-        new java.lang.String[] { "User", });
+        new java.lang.String[] { "User", "PasswordSetTime", });
+    internal_static_acme_user_v1_GetSignInStateRequest_descriptor =
+      getDescriptor().getMessageType(12);
+    internal_static_acme_user_v1_GetSignInStateRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_acme_user_v1_GetSignInStateRequest_descriptor,
+        new java.lang.String[] { "Id", });
+    internal_static_acme_user_v1_GetSignInStateResponse_descriptor =
+      getDescriptor().getMessageType(13);
+    internal_static_acme_user_v1_GetSignInStateResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_acme_user_v1_GetSignInStateResponse_descriptor,
+        new java.lang.String[] { "User", "PasswordSetTime", });
     descriptor.resolveAllFeaturesImmutable();
     com.acme.options.v1.AccessProto.getDescriptor();
     com.acme.user.v1.UserProto.getDescriptor();
@@ -243,6 +276,7 @@ public final class UserServiceProto extends com.google.protobuf.GeneratedFile {
     com.google.api.AnnotationsProto.getDescriptor();
     com.google.api.FieldBehaviorProto.getDescriptor();
     com.google.protobuf.FieldMaskProto.getDescriptor();
+    com.google.protobuf.TimestampProto.getDescriptor();
     com.google.protobuf.ExtensionRegistry registry =
         com.google.protobuf.ExtensionRegistry.newInstance();
     registry.add(com.acme.options.v1.AccessProto.access);

@@ -91,6 +91,47 @@ private static final long serialVersionUID = 0L;
     return user_ == null ? com.acme.user.v1.User.getDefaultInstance() : user_;
   }
 
+  public static final int PASSWORD_SET_TIME_FIELD_NUMBER = 2;
+  private com.google.protobuf.Timestamp passwordSetTime_;
+  /**
+   * <pre>
+   * When the user's password was last set. A session keeps it, and ends once the
+   * password is set again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+   * @return Whether the passwordSetTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasPasswordSetTime() {
+    return ((bitField0_ & 0x00000002) != 0);
+  }
+  /**
+   * <pre>
+   * When the user's password was last set. A session keeps it, and ends once the
+   * password is set again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+   * @return The passwordSetTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getPasswordSetTime() {
+    return passwordSetTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : passwordSetTime_;
+  }
+  /**
+   * <pre>
+   * When the user's password was last set. A session keeps it, and ends once the
+   * password is set again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getPasswordSetTimeOrBuilder() {
+    return passwordSetTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : passwordSetTime_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -108,6 +149,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       output.writeMessage(1, getUser());
     }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      output.writeMessage(2, getPasswordSetTime());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -115,6 +159,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(1, getUser());
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(2, getPasswordSetTime());
     }
     return size;
   }
@@ -145,6 +193,11 @@ private static final long serialVersionUID = 0L;
       if (!getUser()
           .equals(other.getUser())) return false;
     }
+    if (hasPasswordSetTime() != other.hasPasswordSetTime()) return false;
+    if (hasPasswordSetTime()) {
+      if (!getPasswordSetTime()
+          .equals(other.getPasswordSetTime())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -159,6 +212,10 @@ private static final long serialVersionUID = 0L;
     if (hasUser()) {
       hash = (37 * hash) + USER_FIELD_NUMBER;
       hash = (53 * hash) + getUser().hashCode();
+    }
+    if (hasPasswordSetTime()) {
+      hash = (37 * hash) + PASSWORD_SET_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getPasswordSetTime().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -295,6 +352,7 @@ private static final long serialVersionUID = 0L;
       if (com.google.protobuf.GeneratedMessage
               .alwaysUseFieldBuilders) {
         internalGetUserFieldBuilder();
+        internalGetPasswordSetTimeFieldBuilder();
       }
     }
     @java.lang.Override
@@ -305,6 +363,11 @@ private static final long serialVersionUID = 0L;
       if (userBuilder_ != null) {
         userBuilder_.dispose();
         userBuilder_ = null;
+      }
+      passwordSetTime_ = null;
+      if (passwordSetTimeBuilder_ != null) {
+        passwordSetTimeBuilder_.dispose();
+        passwordSetTimeBuilder_ = null;
       }
       return this;
     }
@@ -346,6 +409,12 @@ private static final long serialVersionUID = 0L;
             : userBuilder_.build();
         to_bitField0_ |= 0x00000001;
       }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.passwordSetTime_ = passwordSetTimeBuilder_ == null
+            ? passwordSetTime_
+            : passwordSetTimeBuilder_.build();
+        to_bitField0_ |= 0x00000002;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -363,6 +432,9 @@ private static final long serialVersionUID = 0L;
       if (other == com.acme.user.v1.VerifyCredentialsResponse.getDefaultInstance()) return this;
       if (other.hasUser()) {
         mergeUser(other.getUser());
+      }
+      if (other.hasPasswordSetTime()) {
+        mergePasswordSetTime(other.getPasswordSetTime());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -395,6 +467,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 10
+            case 18: {
+              input.readMessage(
+                  internalGetPasswordSetTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 18
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -565,6 +644,170 @@ private static final long serialVersionUID = 0L;
         user_ = null;
       }
       return userBuilder_;
+    }
+
+    private com.google.protobuf.Timestamp passwordSetTime_;
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> passwordSetTimeBuilder_;
+    /**
+     * <pre>
+     * When the user's password was last set. A session keeps it, and ends once the
+     * password is set again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+     * @return Whether the passwordSetTime field is set.
+     */
+    public boolean hasPasswordSetTime() {
+      return ((bitField0_ & 0x00000002) != 0);
+    }
+    /**
+     * <pre>
+     * When the user's password was last set. A session keeps it, and ends once the
+     * password is set again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+     * @return The passwordSetTime.
+     */
+    public com.google.protobuf.Timestamp getPasswordSetTime() {
+      if (passwordSetTimeBuilder_ == null) {
+        return passwordSetTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : passwordSetTime_;
+      } else {
+        return passwordSetTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * When the user's password was last set. A session keeps it, and ends once the
+     * password is set again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+     */
+    public Builder setPasswordSetTime(com.google.protobuf.Timestamp value) {
+      if (passwordSetTimeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        passwordSetTime_ = value;
+      } else {
+        passwordSetTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the user's password was last set. A session keeps it, and ends once the
+     * password is set again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+     */
+    public Builder setPasswordSetTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (passwordSetTimeBuilder_ == null) {
+        passwordSetTime_ = builderForValue.build();
+      } else {
+        passwordSetTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the user's password was last set. A session keeps it, and ends once the
+     * password is set again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+     */
+    public Builder mergePasswordSetTime(com.google.protobuf.Timestamp value) {
+      if (passwordSetTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00000002) != 0) &&
+          passwordSetTime_ != null &&
+          passwordSetTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getPasswordSetTimeBuilder().mergeFrom(value);
+        } else {
+          passwordSetTime_ = value;
+        }
+      } else {
+        passwordSetTimeBuilder_.mergeFrom(value);
+      }
+      if (passwordSetTime_ != null) {
+        bitField0_ |= 0x00000002;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * When the user's password was last set. A session keeps it, and ends once the
+     * password is set again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+     */
+    public Builder clearPasswordSetTime() {
+      bitField0_ = (bitField0_ & ~0x00000002);
+      passwordSetTime_ = null;
+      if (passwordSetTimeBuilder_ != null) {
+        passwordSetTimeBuilder_.dispose();
+        passwordSetTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * When the user's password was last set. A session keeps it, and ends once the
+     * password is set again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getPasswordSetTimeBuilder() {
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return internalGetPasswordSetTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * When the user's password was last set. A session keeps it, and ends once the
+     * password is set again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getPasswordSetTimeOrBuilder() {
+      if (passwordSetTimeBuilder_ != null) {
+        return passwordSetTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return passwordSetTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : passwordSetTime_;
+      }
+    }
+    /**
+     * <pre>
+     * When the user's password was last set. A session keeps it, and ends once the
+     * password is set again.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        internalGetPasswordSetTimeFieldBuilder() {
+      if (passwordSetTimeBuilder_ == null) {
+        passwordSetTimeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getPasswordSetTime(),
+                getParentForChildren(),
+                isClean());
+        passwordSetTime_ = null;
+      }
+      return passwordSetTimeBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:acme.user.v1.VerifyCredentialsResponse)

@@ -36,4 +36,34 @@ public interface VerifyCredentialsResponseOrBuilder extends
    * <code>.acme.user.v1.User user = 1 [json_name = "user"];</code>
    */
   com.acme.user.v1.UserOrBuilder getUserOrBuilder();
+
+  /**
+   * <pre>
+   * When the user's password was last set. A session keeps it, and ends once the
+   * password is set again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+   * @return Whether the passwordSetTime field is set.
+   */
+  boolean hasPasswordSetTime();
+  /**
+   * <pre>
+   * When the user's password was last set. A session keeps it, and ends once the
+   * password is set again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+   * @return The passwordSetTime.
+   */
+  com.google.protobuf.Timestamp getPasswordSetTime();
+  /**
+   * <pre>
+   * When the user's password was last set. A session keeps it, and ends once the
+   * password is set again.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp password_set_time = 2 [json_name = "passwordSetTime"];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getPasswordSetTimeOrBuilder();
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -56,11 +57,40 @@ def _pattern(base: Mapping[str, Any], head: Mapping[str, Any]) -> Iterator[str]:
     before, after = base.get("pattern"), head.get("pattern")
     if after is None or after == before:
         return
+    old_paths, new_paths = _mask_paths(before), _mask_paths(after)
+    if old_paths is not None and new_paths is not None:
+        # An update mask's allowed paths: a path added accepts more, one removed less.
+        removed = sorted(old_paths - new_paths)
+        if removed:
+            yield f"update mask paths no longer allowed: {', '.join(removed)}"
+        return
     yield (
         f"pattern '{after}' added"
         if before is None
         else f"pattern changed from '{before}' to '{after}'"
     )
+
+
+# The pattern the generator gives an update mask (contractkit.openapigen.timerules): one or
+# more comma-separated paths, each an allowed one or a path below it.
+_BELOW = r"(\.[A-Za-z][A-Za-z0-9]*)*"
+_MASK = re.compile(
+    r"\^\((?P<paths>[^()]*)\)"
+    + re.escape(_BELOW)
+    + r"\(,\((?P=paths)\)"
+    + re.escape(_BELOW)
+    + r"\)\*\$"
+)
+
+
+def _mask_paths(pattern: object) -> set[str] | None:
+    """The allowed paths of an update mask's pattern, or None if it is another pattern."""
+    if not isinstance(pattern, str):
+        return None
+    found = _MASK.fullmatch(pattern)
+    if found is None:
+        return None
+    return {re.sub(r"\\(.)", r"\1", path) for path in found["paths"].split("|")}
 
 
 def _additional_properties(base: Mapping[str, Any], head: Mapping[str, Any]) -> Iterator[str]:

@@ -2,11 +2,15 @@
 
 Structural validity comes from ``openapi_spec_validator`` (see ``openapi_structure``); the
 house rules (operation ids, summaries, tags, problem+json errors, path parameters, JSON
-success bodies) are checked here, on each operation.
+success bodies) are checked here, on each operation. Path parameters are identifiers
+(mainstream tools fill templates with `str.format` or route them by identifier: a dotted
+`{user.id}` breaks them), and no two paths share a template shape (OpenAPI holds
+`/users/{id}` and `/users/{name}` to be one path).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -27,6 +31,8 @@ __all__ = ["lint_document"]
 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TEMPLATE_NAME = re.compile(r"\{[^{}]*\}")
 
 
 def lint_document(doc: Mapping[str, Any], source: str) -> list[Finding]:
@@ -37,6 +43,7 @@ def lint_document(doc: Mapping[str, Any], source: str) -> list[Finding]:
         *dangling,
         *structural_issues(doc, refs_ok=not dangling),
         *_operation_id_clashes(doc),
+        *_same_shape_paths(doc),
     ]
     tags = _declared_tags(doc)
     for operation in iter_operations(doc):
@@ -61,6 +68,19 @@ def _operation_id_clashes(doc: Mapping[str, Any]) -> Iterator[Issue]:
                 op.label,
                 "OPERATION_ID_DUPLICATE",
                 f"operationId '{op_id}' is used by more than one operation",
+            )
+
+
+def _same_shape_paths(doc: Mapping[str, Any]) -> Iterator[Issue]:
+    by_shape: dict[str, list[str]] = {}
+    for path in as_mapping(doc.get("paths")):
+        by_shape.setdefault(_TEMPLATE_NAME.sub("{}", str(path)), []).append(str(path))
+    for paths in by_shape.values():
+        for path in paths[1:]:
+            yield (
+                path,
+                "PATH_TEMPLATE_DUPLICATE",
+                f"same template as {paths[0]} with other parameter names: one path for OpenAPI",
             )
 
 
@@ -131,6 +151,12 @@ def _path_parameter_issues(doc: Mapping[str, Any], op: Operation) -> Iterator[tu
         name: p for (where, name), p in operation_parameters(doc, op).items() if where == "path"
     }
     for name in in_template:
+        if not _IDENTIFIER.match(name):
+            yield (
+                "PATH_PARAMETER_NAME",
+                f"path parameter '{name}' is not an identifier (tools fill and route "
+                "templates by identifier)",
+            )
         if name not in declared:
             yield (
                 "PATH_PARAMETER_UNDECLARED",

@@ -1,62 +1,23 @@
-"""Names of fields and parameters, as the contract, the document and Starlette spell them.
+"""Names of fields, as the contract and the REST face spell them.
 
-- ``json_field_path``: a field path in proto names (``user.display_name``, as the
-  backends' violations give it) in JSON names (``user.displayName``, as the REST face).
-- ``routable_document``: the OpenAPI document with path parameters Starlette can route:
-  its templates take identifiers only, so ``/v1/users/{user.id}`` would match nothing but
-  that literal text; connexion gets ``{user_id}`` instead. The URLs are the same.
+``json_field_path``: a field path in proto names (``user.display_name``, as protovalidate
+and the backends' violations give it) in JSON names (``user.displayName``, as the REST
+face names fields). ``field_named`` finds a field by either spelling.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
-__all__ = [
-    "TEMPLATE_VARIABLE",
-    "field_named",
-    "json_field_path",
-    "routable_document",
-    "routable_name",
-]
+__all__ = ["TEMPLATE_VARIABLE", "field_named", "json_field_path"]
 
 TEMPLATE_VARIABLE = re.compile(r"\{([^}=]+)(?:=[^}]*)?\}")
 """A variable of a path template: ``{id}``, ``{user.id}``, ``{name=users/*}``."""
 
-_VERBS = ("get", "put", "post", "delete", "patch")
 _FIELD_STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)((?:\[[^\]]*\])*)")
-_NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]")
-
-
-def routable_name(name: str) -> str:
-    """A path parameter name Starlette can route (``user.id`` -> ``user_id``).
-
-    Starlette's path templates take identifiers only: ``/v1/users/{user.id}`` would match
-    nothing but that literal text.
-    """
-    return _NOT_IDENTIFIER.sub("_", name)
-
-
-def routable_document(document: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``document`` whose path templates and path parameters Starlette can route.
-
-    connexion routes and validates with this copy; clients see the document as it is.
-    """
-    routed = copy.deepcopy(dict(document))
-    paths: dict[str, Any] = {}
-    for route, item in (routed.get("paths") or {}).items():
-        for declarations in _parameter_lists(item):
-            for declaration in declarations:
-                if isinstance(declaration, dict) and declaration.get("in") == "path":
-                    declaration["name"] = routable_name(str(declaration.get("name", "")))
-        paths[TEMPLATE_VARIABLE.sub(lambda m: "{" + routable_name(m.group(1)) + "}", route)] = item
-    routed["paths"] = paths
-    return routed
 
 
 def json_field_path(descriptor: Descriptor, proto_path: str) -> str:
@@ -76,14 +37,6 @@ def _json_field_path(descriptor: Descriptor | None, proto_path: str) -> str:
         parts.append((field.json_name if field else name) + subscripts)
         descriptor = _next_message(field, subscripts=bool(subscripts))
     return ".".join(parts)
-
-
-def _parameter_lists(item: Mapping[str, Any]) -> Iterable[list[Any]]:
-    yield item.get("parameters") or []
-    for verb in _VERBS:
-        operation = item.get(verb)
-        if isinstance(operation, Mapping):
-            yield operation.get("parameters") or []
 
 
 def field_named(descriptor: Descriptor | None, name: str) -> FieldDescriptor | None:

@@ -23,7 +23,24 @@ __all__ = ["RequestError", "reply_body", "request_message"]
 
 _PARSE_STEP = re.compile(r"Failed to parse (\w+) field")
 _UNKNOWN_FIELD = re.compile(r'Message type "([^"]+)" has no field named "([^"]+)"')
-_LOCATION = re.compile(r"\s+at\s+\S+$")
+# What json_format says of a value that does not fit its field, in words without the value
+# (it may be a secret): the first pattern found in its message wins.
+_REASONS = (
+    (
+        re.compile(r"Invalid enum value .* for enum type (\S+?)(?: at |\.?$)"),
+        "is not a value of {}",
+    ),
+    (
+        re.compile(r"invalid literal for int|Couldn't parse integer|Value out of range"),
+        "is not an integer in the range of the field's type",
+    ),
+    (re.compile(r"Couldn't parse (float|double)"), "is not a number"),
+    (re.compile(r"Failed to parse timestamp"), "is not an RFC 3339 timestamp"),
+    (re.compile(r"[Dd]uration"), "is not a duration in seconds (`1.5s`)"),
+    (re.compile(r"FieldMask"), "is not a field mask (paths separated by commas)"),
+    (re.compile(r"base64|Incorrect padding"), "is not base64"),
+)
+_WRONG_TYPE = "has a value of the wrong JSON type"
 
 
 class RequestError(ValueError):
@@ -49,8 +66,7 @@ class RequestError(ValueError):
             steps.append(unknown.group(2))
             message, rule = f"is not a field of {unknown.group(1)}", "unknown_field"
         else:
-            reason = _LOCATION.sub("", text.rsplit("field: ", 1)[-1]).rstrip(". ")
-            message, rule = reason or "has a value of the wrong JSON type", "json_type"
+            message, rule = _reason(text), "json_type"
         return cls(message, field=".".join(steps), rule=rule)
 
 
@@ -98,6 +114,15 @@ def _put(fields: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
             raise RequestError(f"{where} must be a JSON object", field=where)
         node = child
     node[path[-1]] = value
+
+
+def _reason(text: str) -> str:
+    """Why a value does not fit its field, never quoting the value."""
+    for pattern, words in _REASONS:
+        found = pattern.search(text)
+        if found:
+            return words.format(*found.groups())
+    return _WRONG_TYPE
 
 
 def _first_line(exc: Exception) -> str:

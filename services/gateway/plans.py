@@ -4,8 +4,10 @@ For every operation of the OpenAPI document, its ``operationId`` (the full gRPC 
 name) finds the method in the protobuf descriptor pool; the method's ``google.api.http``
 rule says where the request body goes (``*``, one field, or nowhere) and which field of
 the reply is the response body. Each path and query parameter is mapped to the JSON path
-of the request field it fills. The document and the descriptors are checked against each
-other: a mismatch is a ``PlanError`` at start, never a surprise on a request.
+of the request field it fills: a query parameter is named by that path, a path parameter
+by an identifier with the field path in ``x-acme-field-path`` (``{id}`` filling
+``user.id``). The document and the descriptors are checked against each other: a
+mismatch is a ``PlanError`` at start, never a surprise on a request.
 
 What a plan does with one call (its request message, its reply's body) is in
 ``services.gateway.messages``.
@@ -13,6 +15,7 @@ What a plan does with one call (its request message, its reply's body) is in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +29,8 @@ from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.descriptor import Descriptor, MethodDescriptor
 from google.protobuf.message import Message
 
-from services.gateway.fieldpaths import TEMPLATE_VARIABLE, field_named, routable_name
+from contractkit.restface import FIELD_PATH_EXTENSION
+from services.gateway.fieldpaths import TEMPLATE_VARIABLE, field_named
 
 __all__ = [
     "BODY_ARGUMENT",
@@ -40,6 +44,7 @@ BODY_ARGUMENT = "body"
 """The name connexion gives the request body among a handler's keyword arguments."""
 
 _VERBS = ("get", "put", "post", "delete", "patch")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class PlanError(ValueError):
@@ -52,11 +57,10 @@ class PlanError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
-    """A path or query parameter: its name in the document and in connexion's arguments
-    (and validation errors), and the JSON path of the request field it fills."""
+    """A path or query parameter: its name in the document, in connexion's arguments,
+    and the JSON path of the request field it fills."""
 
     name: str
-    routed_name: str
     argument: str
     path: tuple[str, ...]
 
@@ -82,14 +86,13 @@ class OperationPlan:
         """The JSON path of the body inside the request (``user.``), for field names."""
         return "".join(f"{step}." for step in self.body_path or ())
 
-    def document_field(self, field: str) -> str:
-        """A parameter's field path with the parameter's name as the document spells it."""
+    def request_field(self, field: str) -> str:
+        """A field path that starts with a parameter's name (``id``, ``id[0]``) from the
+        request's root, in JSON names (``user.id``): how violations name fields."""
         for parameter in self.parameters:
-            routed = parameter.routed_name
-            if routed != parameter.name and (
-                field == routed or field.startswith((f"{routed}.", f"{routed}["))
-            ):
-                return parameter.name + field[len(routed) :]
+            name = parameter.name
+            if field == name or field.startswith((f"{name}.", f"{name}[")):
+                return ".".join(parameter.path) + field[len(name) :]
         return field
 
 
@@ -135,10 +138,13 @@ def _plan(
     except KeyError:
         raise PlanError(["no gRPC method of that name in the contracts"]) from None
     rule = _http_rule(method)
-    problems = _rule_problems(rule, route, verb, has_body="requestBody" in op)
+    declared = op.get("parameters") or ()
+    problems = _rule_problems(
+        rule, route, verb, _field_paths(declared), has_body="requestBody" in op
+    )
     body_path = _body_path(method.input_type, rule.body, problems)
     response_field = _response_field(method.output_type, rule.response_body, problems)
-    parameters = _parameters(method.input_type, op.get("parameters") or (), problems)
+    parameters = _parameters(method.input_type, declared, problems)
     if problems:
         raise PlanError(problems)
     service = method.containing_service.full_name
@@ -162,13 +168,36 @@ def _http_rule(method: MethodDescriptor) -> http_pb2.HttpRule:
     return rule
 
 
-def _rule_problems(rule: http_pb2.HttpRule, route: str, verb: str, *, has_body: bool) -> list[str]:
+def _field_paths(declared: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """The field path each path parameter fills, by its name (the name, without one)."""
+    return {
+        str(p.get("name", "")): str(p.get(FIELD_PATH_EXTENSION) or p.get("name", ""))
+        for p in declared
+        if p.get("in") == "path"
+    }
+
+
+def _rule_problems(
+    rule: http_pb2.HttpRule,
+    route: str,
+    verb: str,
+    field_paths: Mapping[str, str],
+    *,
+    has_body: bool,
+) -> list[str]:
+    """The route must be the rule's template with each variable named by a parameter that
+    fills the variable's field."""
     pattern = rule.WhichOneof("pattern")
     if pattern is None:
         return ["the method has no google.api.http rule"]
     template = getattr(rule, pattern)
+    filled = [field_paths.get(name, name) for name in TEMPLATE_VARIABLE.findall(route)]
     problems = []
-    if (pattern, TEMPLATE_VARIABLE.sub(r"{\1}", template)) != (verb, route):
+    if (
+        pattern != verb
+        or TEMPLATE_VARIABLE.sub("{}", template) != TEMPLATE_VARIABLE.sub("{}", route)
+        or TEMPLATE_VARIABLE.findall(template) != filled
+    ):
         problems.append(f"the google.api.http rule says {pattern.upper()} {template}")
     if has_body != bool(rule.body):
         problems.append(f"requestBody present: {has_body}, but the rule's body is {rule.body!r}")
@@ -203,15 +232,15 @@ def _parameters(
         if location not in ("path", "query"):
             problems.append(f"parameter {name!r} in {location}: only path and query are mapped")
             continue
-        routed_name = routable_name(name) if location == "path" else name
-        argument = sanitized(routed_name)
+        if location == "path" and not _IDENTIFIER.match(name):
+            problems.append(f"path parameter {name!r} is not an identifier: it cannot be routed")
+        argument = sanitized(name)
         if argument in arguments:
             problems.append(f"parameter {name!r} collides with another as argument {argument!r}")
         arguments.add(argument)
-        path = _resolve(descriptor, name, problems, what=f"{location} parameter")
-        parameters.append(
-            Parameter(name=name, routed_name=routed_name, argument=argument, path=path)
-        )
+        dotted = (declaration.get(FIELD_PATH_EXTENSION) or name) if location == "path" else name
+        path = _resolve(descriptor, str(dotted), problems, what=f"{location} parameter")
+        parameters.append(Parameter(name=name, argument=argument, path=path))
     return tuple(parameters)
 
 

@@ -40,6 +40,8 @@ from google.rpc import (  # type: ignore[import-untyped, unused-ignore]  # ships
 from starlette.responses import Response
 
 from contractkit.httpstatus import HTTP_STATUS_OF_CODE, PROBLEM_JSON
+from servicekit.errors import FieldViolation
+from servicekit.validation import summary as validation_summary
 from services.gateway.fieldpaths import json_field_path
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "code_of_http_status",
     "from_rpc_error",
     "http_status_of",
+    "invalid_request",
     "summary",
 ]
 
@@ -71,7 +74,7 @@ _CALLER_CODES = frozenset(
 # size exceeds soft limit (...)", "... hard limit ..."): 431, not a rate limit.
 _METADATA_TOO_LARGE = re.compile(r"metadata size exceeds", re.IGNORECASE)
 # HTTP statuses the gateway answers by itself that no gRPC code maps to.
-_CODE_OF_OTHER_STATUS = {405: "UNIMPLEMENTED", 501: "UNIMPLEMENTED"}
+_CODE_OF_OTHER_STATUS = {405: "UNIMPLEMENTED"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +139,23 @@ class Problem:
 
 
 def summary(violations: Iterable[Violation]) -> str:
-    """``invalid request: email: is required; password: must be at least 12 characters``."""
-    parts = [f"{v.field}: {v.message}" if v.field else v.message for v in violations]
-    return "invalid request: " + "; ".join(parts)
+    """``invalid request: email: value is required; password: ...``: the gRPC face's
+    status message (``servicekit.validation.summary``), with fields in JSON names."""
+    return validation_summary(violations)
+
+
+def invalid_request(violations: Iterable[FieldViolation], request: Descriptor) -> Problem:
+    """400 for the contract's rules broken by a request of ``request``'s type (field paths in
+    proto names, as protovalidate gives them), in the REST face's words: JSON names."""
+    found = tuple(
+        Violation(
+            field=json_field_path(request, violation.field),
+            rule=violation.rule,
+            message=violation.message,
+        )
+        for violation in violations
+    )
+    return Problem.of_code("INVALID_ARGUMENT", summary(found), violations=found)
 
 
 def http_status_of(code: str) -> int:
@@ -173,17 +190,19 @@ def from_rpc_error(error: grpc.RpcError, *, service: str, request: Descriptor) -
             detail=f"the request's headers are too large for {service}",
         )
     violations: list[Violation] = []
+    renamed: dict[str, str] = {}
     retry_after = None
     for detail in _rich_details(error):
         if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            violations += _violations(detail, request)
+            violations += _violations(detail, request, renamed)
         elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
             info = error_details_pb2.RetryInfo()
             detail.Unpack(info)
             retry_after = info.retry_delay.ToNanoseconds() / 1e9
+    detail = _detail(error, code, service)
     return Problem.of_code(
         code,
-        _detail(error, code, service),
+        _in_json_names(detail, renamed) if renamed else detail,
         violations=tuple(violations),
         retry_after=retry_after,
     )
@@ -208,6 +227,8 @@ def _detail(error: grpc.RpcError, code: str, service: str) -> str:
         return f"{service} did not answer in time"
     if code == "CANCELLED":
         return f"the call to {service} was cancelled"
+    if code == "UNIMPLEMENTED":
+        return f"{service} does not implement this operation"
     return f"{service} failed the call ({code})"
 
 
@@ -224,17 +245,27 @@ def _rich_details(error: grpc.RpcError) -> Iterable[Any]:
     return ()
 
 
-def _violations(detail: Any, request: Descriptor) -> list[Violation]:
+def _violations(detail: Any, request: Descriptor, renamed: dict[str, str]) -> list[Violation]:
+    """The field violations of a ``BadRequest``, named in JSON names; ``renamed`` gets each
+    proto path that changed, with its JSON path."""
     bad_request = error_details_pb2.BadRequest()
     detail.Unpack(bad_request)
-    return [
-        Violation(
-            field=json_field_path(request, violation.field),
-            rule=violation.reason,
-            message=violation.description,
+    found = []
+    for violation in bad_request.field_violations:
+        field_path = json_field_path(request, violation.field)
+        if field_path != violation.field:
+            renamed[violation.field] = field_path
+        found.append(
+            Violation(field=field_path, rule=violation.reason, message=violation.description)
         )
-        for violation in bad_request.field_violations
-    ]
+    return found
+
+
+def _in_json_names(text: str, renamed: Mapping[str, str]) -> str:
+    """The backend's message with each field it names (``user.display_name: ...``, as the
+    violations do) in JSON names: the REST face's words for the same fields."""
+    fields = "|".join(re.escape(name) for name in sorted(renamed, key=len, reverse=True))
+    return re.sub(rf"(?<![\w.])({fields})(?=: )", lambda m: renamed[m.group(1)], text)
 
 
 def _title(status: int) -> str:

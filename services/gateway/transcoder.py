@@ -4,7 +4,10 @@
 operation's plan; all of them run ``Transcoder.transcode``:
 
 0. a client over the operation's rate limit (``ratelimits``) is answered 429 at once;
-1. the request message from connexion's arguments (``messages.request_message``);
+1. the request message from connexion's arguments (``messages.request_message``),
+   checked against the contract's rules by protovalidate (``servicekit.validation``, as
+   the gRPC servers check theirs: one rule id and message for one bad input, whichever
+   face it came through);
 2. the call through the channel of the backend that serves the plan's contract service
    (``backends``), with the request's ``authorization`` and trace context; the channel's
    servicekit interceptors add the deadline, the request id, the client metrics and the
@@ -26,17 +29,26 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+import protovalidate
 from connexion.exceptions import ResolverError
 from connexion.resolver import Resolver
 from google.protobuf import json_format
 from starlette.responses import Response
 
 from servicekit.clients import AioCircuitOpenError
+from servicekit.errors import InvalidArgument
+from servicekit.validation import validate_request
 from services.gateway import scope
 from services.gateway.backends import Backend
 from services.gateway.messages import RequestError, reply_body, request_message
 from services.gateway.plans import OperationPlan
-from services.gateway.problems import Problem, Violation, from_rpc_error, summary
+from services.gateway.problems import (
+    Problem,
+    Violation,
+    from_rpc_error,
+    invalid_request,
+    summary,
+)
 from services.gateway.ratelimits import RateLimits
 
 __all__ = ["JSON", "Transcoder", "TranscodingResolver", "circuit_open", "no_backend"]
@@ -67,8 +79,11 @@ class Transcoder:
         plans: Mapping[str, OperationPlan],
         backends: Mapping[str, Backend],
         rate_limits: RateLimits | None = None,
+        validator: protovalidate.Validator | None = None,
     ) -> None:
         self._plans = dict(plans)
+        # One validator for the gateway's life: it compiles and caches each message's rules.
+        self._validator = validator or protovalidate.Validator()
         self._backends = dict(backends)
         self._rate_limits = rate_limits
         self._routes: dict[str, _Route] = {}
@@ -114,8 +129,11 @@ class Transcoder:
             return _problem(no_backend(plan), request_scope)
         try:
             request = request_message(plan, arguments)
+            validate_request(self._validator, request)
+        except InvalidArgument as exc:
+            return _problem(invalid_request(exc.violations, plan.method.input_type), request_scope)
         except RequestError as exc:
-            field_path = plan.document_field(exc.field)
+            field_path = plan.request_field(exc.field)
             violation = Violation(field=field_path, rule=exc.rule, message=exc.message)
             problem = Problem.of_code(
                 "INVALID_ARGUMENT", summary((violation,)), violations=(violation,)

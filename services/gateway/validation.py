@@ -1,14 +1,22 @@
-"""connexion's request validation, reporting every broken rule as a field violation.
+"""connexion's request validation: the JSON types of a request, every problem reported.
 
-connexion stops at the first schema error and words it with the offending value
-(``'hunter2' is too short``): a password would end up in the response and the logs. These
-validators check the same schemas but collect every error, name each field by its JSON
-path, give the rule in the contract's vocabulary (``string.min_len``, ``required``) and
-describe it without the value. They also compile each schema once, where connexion
-builds a validator per request.
+The document's schemas state two kinds of things. The JSON type of each value is judged
+here, against the schemas, before the request message can be built; every wrong type is
+reported, each field named by its JSON path. Everything else the schemas say (lengths,
+bounds, formats, patterns, enums, ``required``, closed objects) restates the contract's
+``buf.validate`` rules or the proto3 JSON mapping, and is left to what judges the request
+message itself: building it (``messages.request_message``: an unknown field, a value that
+does not fit its field; the mapping's parser also takes proto field names) and
+protovalidate (``servicekit.validation``, in the transcoder), exactly as the gRPC face
+judges it. So the same bad input gets the same rule id and message on both faces (an empty
+display name is ``displayName`` / ``required`` / "value is required" here, ``display_name``
+/ ``required`` / "value is required" over gRPC), and the schemas' own words never compete.
 
-``validator_map()`` is connexion's ``validator_map`` argument; its validators raise
-``ContractViolation``, a ``BadRequestProblem`` carrying the violations, which the
+connexion would stop at the first schema error and word it with the offending value
+(``'hunter2' is too short``); these validators collect every type error, describe it
+without the value, and compile each schema once, where connexion builds a validator per
+request. ``validator_map()`` is connexion's ``validator_map`` argument; its validators
+raise ``ContractViolation``, a ``BadRequestProblem`` carrying the violations, which the
 gateway's error handler renders like a backend's INVALID_ARGUMENT.
 """
 
@@ -30,13 +38,10 @@ from services.gateway.problems import Violation, summary
 
 __all__ = ["ContractViolation", "validator_map", "violations_of"]
 
-_FORMATS = Draft4Validator.FORMAT_CHECKER
-_STRING_RULES = {"minLength": "string.min_len", "maxLength": "string.max_len"}
-_ITEM_RULES = {
-    "minItems": "repeated.min_items",
-    "maxItems": "repeated.max_items",
-    "uniqueItems": "repeated.unique",
-}
+SHAPE_KEYWORDS = frozenset({"type"})
+"""The JSON Schema keywords judged here: the JSON type of a value. Every other keyword of
+the document is the contract's (protovalidate judges it) or the JSON mapping's (building
+the message judges it)."""
 
 
 class ContractViolation(BadRequestProblem):  # type: ignore[misc]  # connexion is untyped
@@ -49,11 +54,13 @@ class ContractViolation(BadRequestProblem):  # type: ignore[misc]  # connexion i
 
 
 def violations_of(errors: Iterable[ValidationError], *, root: str = "") -> tuple[Violation, ...]:
-    """One violation per broken rule, in order, each once; fields are JSON paths."""
+    """One violation per broken shape, in order, each once; fields are JSON paths. Errors
+    of other keywords are not the shape's: they are left out."""
     found: dict[tuple[str, str], Violation] = {}
     for error in errors:
-        for violation in _describe(error, root):
-            found.setdefault((violation.field, violation.rule), violation)
+        if str(error.validator) in SHAPE_KEYWORDS:
+            for violation in _describe(error, root):
+                found.setdefault((violation.field, violation.rule), violation)
     return tuple(found.values())
 
 
@@ -79,7 +86,7 @@ class _ValidatorCache:
     def get(self, schema: Mapping[str, Any]) -> Draft4Validator:
         entry = self._entries.get(id(schema))
         if entry is None or entry[0] is not schema:
-            entry = (schema, Draft4RequestValidator(schema, format_checker=_FORMATS))
+            entry = (schema, Draft4RequestValidator(schema))
             self._entries[id(schema)] = entry
         return entry[1]
 
@@ -143,96 +150,19 @@ class _ParameterValidator(ParameterValidator):  # type: ignore[misc]  # connexio
             raise ContractViolation(tuple(violations), location="parameters")
 
     def _check(self, parameter: Mapping[str, Any], value: Any) -> tuple[Violation, ...]:
-        name = parameter["name"]
+        """The shape of one parameter's value; a missing one is protovalidate's to judge
+        (``required``), as it is on the gRPC face."""
         if value is None:
-            if parameter.get("required"):
-                return (Violation(name, "required", "is required"),)
             return ()
         schema = parameter.get("schema", parameter)
         if schema.get("nullable") and value in ("null", "None"):
             return ()
-        return violations_of(self._cache.get(schema).iter_errors(value), root=name)
+        return violations_of(self._cache.get(schema).iter_errors(value), root=parameter["name"])
 
 
 def _describe(error: ValidationError, root: str) -> list[Violation]:
-    keyword = str(error.validator)
     where = _path(root, error.absolute_path)
-    instance = error.instance if isinstance(error.instance, Mapping) else {}
-    if keyword == "required":
-        return [
-            Violation(_path(where, [name]), "required", "is required")
-            for name in error.validator_value
-            if name not in instance
-        ]
-    if keyword == "additionalProperties":
-        declared = error.schema.get("properties", {}) if isinstance(error.schema, Mapping) else {}
-        return [
-            Violation(_path(where, [name]), "unknown_field", "is not a field of this message")
-            for name in instance
-            if name not in declared
-        ]
-    rule, message = _rule_and_message(keyword, error.validator_value, error.schema)
-    return [Violation(where, rule, message)]
-
-
-def _rule_and_message(keyword: str, limit: Any, schema: Any) -> tuple[str, str]:
-    describe = _DESCRIPTIONS.get(keyword)
-    if describe is None:
-        return keyword, f"breaks the {keyword} rule of the schema"
-    return describe(keyword, limit, schema if isinstance(schema, Mapping) else {})
-
-
-def _length(keyword: str, limit: Any, _schema: Mapping[str, Any]) -> tuple[str, str]:
-    at = "least" if keyword == "minLength" else "most"
-    return _STRING_RULES[keyword], f"must be at {at} {limit} characters long"
-
-
-def _items(keyword: str, limit: Any, _schema: Mapping[str, Any]) -> tuple[str, str]:
-    if keyword == "uniqueItems":
-        return _ITEM_RULES[keyword], "must not contain the same item twice"
-    at = "least" if keyword == "minItems" else "most"
-    return _ITEM_RULES[keyword], f"must contain at {at} {limit} items"
-
-
-def _format(_keyword: str, limit: Any, _schema: Mapping[str, Any]) -> tuple[str, str]:
-    return f"string.{str(limit).replace('-', '_')}", f"must be a valid {limit}"
-
-
-def _enum(_keyword: str, limit: Any, _schema: Mapping[str, Any]) -> tuple[str, str]:
-    return "enum.in", "must be one of " + ", ".join(str(choice) for choice in limit)
-
-
-def _type(_keyword: str, limit: Any, _schema: Mapping[str, Any]) -> tuple[str, str]:
-    return "type", f"must be of JSON type {limit}"
-
-
-def _pattern(_keyword: str, limit: Any, _schema: Mapping[str, Any]) -> tuple[str, str]:
-    return "string.pattern", f"must match the pattern {limit}"
-
-
-def _bound(keyword: str, limit: Any, schema: Mapping[str, Any]) -> tuple[str, str]:
-    lower = keyword == "minimum"
-    exclusive = bool(schema.get("exclusiveMinimum" if lower else "exclusiveMaximum"))
-    kind = str(schema.get("format") or "double")
-    suffix = ("gt" if exclusive else "gte") if lower else ("lt" if exclusive else "lte")
-    words = {"gt": "greater than", "gte": "at least", "lt": "less than", "lte": "at most"}
-    return f"{kind}.{suffix}", f"must be {words[suffix]} {limit}"
-
-
-_DESCRIPTIONS: dict[str, Callable[[str, Any, Mapping[str, Any]], tuple[str, str]]] = {
-    "minLength": _length,
-    "maxLength": _length,
-    "minItems": _items,
-    "maxItems": _items,
-    "uniqueItems": _items,
-    "minimum": _bound,
-    "maximum": _bound,
-    "format": _format,
-    "enum": _enum,
-    "type": _type,
-    "pattern": _pattern,
-}
-"""Per JSON Schema keyword: the contract's rule id and a message that never shows the value."""
+    return [Violation(where, "type", f"must be of JSON type {error.validator_value}")]
 
 
 def _path(root: str, steps: Iterable[Any]) -> str:

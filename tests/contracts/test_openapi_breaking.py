@@ -1038,3 +1038,21 @@ def test_moving_one_method_to_a_same_shape_path_renames_only_its_parameter() -> 
             "PATH_PARAMETER_RENAMED",
         )
     ]
+
+
+def _mask_pattern(*paths: str) -> str:
+    one = "(" + "|".join(paths) + r")(\.[A-Za-z][A-Za-z0-9]*)*"
+    return f"^{one}(,{one})*$"
+
+
+def test_an_update_mask_path_allowed_more_is_no_finding_and_one_allowed_less_is_named() -> None:
+    from contractkit.openapi_constraints import tightened_constraints  # noqa: PLC0415
+
+    narrow = {"type": "string", "pattern": _mask_pattern("displayName", "email")}
+    wide = {"type": "string", "pattern": _mask_pattern("displayName", "email", "roles")}
+
+    assert tightened_constraints(narrow, wide) == []
+    assert tightened_constraints(wide, narrow) == ["update mask paths no longer allowed: roles"]
+    assert tightened_constraints({"pattern": "^a$"}, {"pattern": "^b$"}) == [
+        "pattern changed from '^a$' to '^b$'"
+    ]

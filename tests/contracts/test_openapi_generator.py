@@ -9,6 +9,7 @@ for the promises the services and the gateway rely on.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,17 +20,21 @@ from typing import Any
 
 import pytest
 import yaml
+from buf.validate import validate_pb2
 from google.protobuf import descriptor_pb2
 from google.protobuf.compiler import plugin_pb2
 from openapi_spec_validator import validate
 
+from acme.user.v1 import user_service_pb2
 from contractkit.buf import plugin_path
 from contractkit.descriptors import Options, iter_methods
 from contractkit.openapi_lint import lint_document
 from contractkit.openapigen import parse_settings
 from contractkit.openapigen.comments import Comments
+from contractkit.openapigen.constraints import zero_admitted
 from contractkit.openapigen.document import HEADER
 from contractkit.openapigen.pathtemplate import parse_template
+from contractkit.openapigen.stringrules import EMAIL_PATTERN
 from contractkit.plugins._io import PluginError
 from contractkit.plugins.openapi import generate
 from contractkit.thirdparty import materialise
@@ -202,7 +207,7 @@ def test_create_user_requires_a_bounded_email_and_a_long_write_only_password(
 
     assert body["required"] is True
     assert {"email", "password"} <= set(schema["required"])
-    assert (email["format"], email["maxLength"]) == ("email", 254)
+    assert (email["pattern"], email["maxLength"]) == (EMAIL_PATTERN, 254)
     assert password["minLength"] == 12
     assert password["writeOnly"] is True
 
@@ -216,14 +221,144 @@ def test_list_users_page_size_is_bounded_and_defaults_to_twenty(real_document) -
     assert page_size["schema"]["default"] == 20
 
 
+def test_a_request_field_whose_rules_skip_its_zero_value_admits_it_beside_them(
+    real_document,
+) -> None:
+    """ListUsers' `email` filter skips its rules when empty: a tool generating requests
+    must not take "" for an invalid value (schemathesis' st run reported its acceptance)."""
+    parameters = real_document["paths"]["/v1/users"]["get"]["parameters"]
+    email = next(p for p in parameters if p["name"] == "email")["schema"]
+    user = real_document["components"]["schemas"]["acme.user.v1.User"]["properties"]
+
+    assert email["pattern"] == f"^$|(?:{EMAIL_PATTERN})"
+    accepted = [
+        value for value in ("", "ada@example.com", "ada@") if re.search(email["pattern"], value)
+    ]
+    assert accepted == ["", "ada@example.com"]
+    # A message that responses carry keeps its constraints: they say what the server sends.
+    assert user["email"]["pattern"] == EMAIL_PATTERN
+
+
+def test_a_rule_skipping_the_zero_value_that_no_pattern_states_admits_it_in_an_any_of() -> None:
+    """A format without a pattern of its own cannot fold the zero value into a pattern."""
+    schema = {"type": "string", "format": "hostname", "minLength": 3}
+    rules = validate_pb2.FieldRules(ignore=validate_pb2.IGNORE_IF_ZERO_VALUE)
+    field = user_service_pb2.ListUsersRequest.DESCRIPTOR.fields_by_name["page_token"]
+
+    assert zero_admitted(schema, field, rules) == {
+        "type": "string",  # beside the anyOf: tools read a parameter's type there
+        "anyOf": [{"format": "hostname", "minLength": 3}, {"enum": [""]}],
+    }
+    assert zero_admitted({"type": "string", "minLength": 3}, field, rules) == {
+        "type": "string",
+        "pattern": "^$|^[\\s\\S]{3,}$",
+    }
+
+
 def test_update_user_takes_the_user_as_body_and_the_update_mask_as_query(real_document) -> None:
-    operation = real_document["paths"]["/v1/users/{user.id}"]["patch"]
+    operation = real_document["paths"]["/v1/users/{id}"]["patch"]
     parameters = {(p["in"], p["name"]): p for p in operation["parameters"]}
     body = operation["requestBody"]["content"]["application/json"]["schema"]
 
-    assert parameters[("path", "user.id")]["required"] is True
+    assert parameters[("path", "id")]["required"] is True
+    assert parameters[("path", "id")]["x-acme-field-path"] == "user.id"
     assert parameters[("query", "updateMask")]["schema"]["type"] == "string"
+    mask = re.compile(parameters[("query", "updateMask")]["schema"]["pattern"])
+    tried = ("displayName,roles", "email", "roles.x", "password", "", "displayName,")
+    assert [m for m in tried if mask.match(m)] == ["displayName,roles", "email", "roles.x"]
     assert body == {"$ref": "#/components/schemas/acme.user.v1.User"}
+
+
+def test_path_parameters_are_identifiers_that_name_their_field_path(real_document) -> None:
+    """Tools fill templates with `str.format` and route them by identifier (schemathesis
+    crashed on `{user.id}` with KeyError 'user'): the field path is the extension."""
+    found = {
+        (verb, path, p["name"], p["x-acme-field-path"])
+        for path, verb, operation in _operations(real_document)
+        for p in operation.get("parameters", [])
+        if p["in"] == "path"
+    }
+
+    # Every service's (a new one's too: `make new-service`); the user service's exactly.
+    assert all(name.isidentifier() for _, _, name, _ in found)
+    assert {item for item in found if item[1].startswith("/v1/users/")} == {
+        ("get", "/v1/users/{id}", "id", "id"),
+        ("delete", "/v1/users/{id}", "id", "id"),
+        ("patch", "/v1/users/{id}", "id", "user.id"),
+    }
+
+
+def test_templates_of_one_shape_share_a_path_named_by_the_first(
+    tmp_path: Path, thirdparty: Path
+) -> None:
+    source = tmp_path / "shapes"
+    (source / "shapes" / "v1").mkdir(parents=True)
+    (source / "shapes" / "v1" / "shapes.proto").write_text(_SHAPES)
+    root = _workspace(tmp_path / "ws", thirdparty, {"shapes": source})
+
+    document = yaml.safe_load(_content(_request(root, "shapes", "")))
+
+    assert list(document["paths"]) == ["/v1/things/{thingId}", "/v1/{shelfName}/{bookName}"]
+    item = document["paths"]["/v1/things/{thingId}"]
+    assert [(p["name"], p["x-acme-field-path"]) for p in item["patch"]["parameters"][:1]] == [
+        ("thingId", "thing.code")
+    ]
+    pair = document["paths"]["/v1/{shelfName}/{bookName}"]["get"]["parameters"]
+    assert [(p["name"], p["x-acme-field-path"]) for p in pair] == [
+        ("shelfName", "shelf.name"),
+        ("bookName", "book.name"),
+    ]
+    assert lint_document(document, "shapes.yaml") == []
+
+
+_SHAPES = """
+syntax = "proto3";
+// Shapes.
+package shapes.v1;
+import "google/api/annotations.proto";
+// Things.
+service Things {
+  // Get.
+  rpc Get(GetRequest) returns (Thing) {
+    option (google.api.http) = {get: "/v1/things/{thing_id}"};
+  }
+  // Update.
+  rpc Update(UpdateRequest) returns (Thing) {
+    option (google.api.http) = {patch: "/v1/things/{thing.code}" body: "thing"};
+  }
+  // Pair.
+  rpc Pair(PairRequest) returns (Thing) {
+    option (google.api.http) = {get: "/v1/{shelf.name}/{book.name}"};
+  }
+}
+// A thing.
+message Thing {
+  // Its code.
+  string code = 1;
+}
+// A named thing.
+message Named {
+  // Its name.
+  string name = 1;
+}
+// Get.
+message GetRequest {
+  // Which.
+  string thing_id = 1;
+}
+// Update.
+message UpdateRequest {
+  // The thing.
+  Thing thing = 1;
+}
+// Pair.
+message PairRequest {
+  // A shelf.
+  Named shelf = 1;
+  // A book.
+  Named book = 2;
+}
+"""
 
 
 def test_get_user_needs_a_bearer_token_and_login_needs_none(real_document) -> None:

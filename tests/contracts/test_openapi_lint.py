@@ -298,6 +298,41 @@ RULE_CASES = [
 ]
 
 
+def _dotted_path_parameter(doc: dict[str, Any]) -> None:
+    doc["paths"]["/v1/users/{user.id}"] = doc["paths"].pop("/v1/users/{id}")
+    doc["components"]["parameters"]["UserId"]["name"] = "user.id"
+
+
+def _same_template_other_name(doc: dict[str, Any]) -> None:
+    item = doc["paths"]["/v1/users/{id}"]
+    renamed = {**doc["components"]["parameters"]["UserId"], "name": "userId"}
+    item["delete"]["parameters"] = [renamed]
+    doc["paths"]["/v1/users/{userId}"] = {"delete": item.pop("delete")}
+
+
+DOTTED = f"{SOURCE}: " + "{} /v1/users/{{user.id}}: path parameter 'user.id' is not an identifier "
+RULE_CASES += [
+    pytest.param(
+        _dotted_path_parameter,
+        [
+            DOTTED.format("DELETE") + "(tools fill and route templates by identifier) "
+            "[PATH_PARAMETER_NAME]",
+            DOTTED.format("GET") + "(tools fill and route templates by identifier) "
+            "[PATH_PARAMETER_NAME]",
+        ],
+        id="dotted-path-parameter",
+    ),
+    pytest.param(
+        _same_template_other_name,
+        [
+            f"{SOURCE}: /v1/users/{{userId}}: same template as /v1/users/{{id}} with other "
+            "parameter names: one path for OpenAPI [PATH_TEMPLATE_DUPLICATE]"
+        ],
+        id="same-template-two-paths",
+    ),
+]
+
+
 @pytest.mark.parametrize(("mutate", "expected"), RULE_CASES)
 def test_each_house_rule_reports_exactly_its_own_violation(
     mutate: Callable[[dict[str, Any]], None], expected: list[str]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -65,6 +66,23 @@ def test_the_npm_tools_are_the_versions_of_the_lockfile() -> None:
 
     assert es == f"protoc-gen-es v{npm_pin('@bufbuild/protoc-gen-es')}"
     assert tsc == f"Version {npm_pin('typescript')}"
+
+
+def test_the_openapi_tools_are_the_versions_of_their_pins() -> None:
+    typescript = version_of(NPM_BIN / "openapi-typescript", "TypeScript", "--version")
+    jar = ROOT / ".tools" / "lib" / "openapi-generator-cli.jar"
+    if not jar.is_file():
+        pytest.skip("Java toolchain tier: openapi-generator-cli is not installed (make install)")
+    generator = version_of(
+        Path(shutil.which("java") or "java"), "Java", "-jar", str(jar), "version"
+    )
+
+    assert typescript == f"v{npm_pin('openapi-typescript')}"
+    assert generator == maven_property("openapi-generator.version")
+    fetch = json.loads(
+        (TOOLS / "npm" / "node_modules" / "openapi-fetch" / "package.json").read_text()
+    )
+    assert fetch["version"] == npm_pin("openapi-fetch")
 
 
 def test_protoc_is_the_version_of_the_maven_pom() -> None:

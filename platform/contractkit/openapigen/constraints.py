@@ -2,7 +2,8 @@
 
 Each rule that JSON Schema can state becomes a keyword (`minLength`, `minimum` with the
 3.0 boolean `exclusiveMinimum`, `enum`, `not: {enum}`, ...); every other rule becomes a
-sentence of the field's description, so no rule is silently dropped.
+sentence of the field's description, so no rule is silently dropped. A field whose rules
+skip its zero value (IGNORE_IF_ZERO_VALUE) admits it beside the constrained values.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
+from jsonschema import Draft4Validator  # type: ignore[import-untyped, unused-ignore]
 
 from contractkit.openapigen.keywords import Constraints, code, merge_keywords
 from contractkit.openapigen.stringrules import bytes_constraints, string_constraints
@@ -21,7 +23,7 @@ from contractkit.openapigen.timerules import (
     field_mask_constraints,
     timestamp_constraints,
 )
-from contractkit.openapigen.types import STRING_INTEGER_TYPES, enum_of
+from contractkit.openapigen.types import STRING_INTEGER_TYPES, Schema, enum_of
 
 __all__ = [
     "common_notes",
@@ -29,6 +31,7 @@ __all__ = [
     "repeated_constraints",
     "required_constraints",
     "value_constraints",
+    "zero_admitted",
 ]
 
 _NUMBERS = frozenset({"float", "double", "int32", "uint32", "sint32", "fixed32", "sfixed32"})
@@ -195,6 +198,79 @@ def map_constraints(rules: Any, key_field: FieldDescriptor) -> Constraints:
             out.notes.append(f"Each key: {', '.join(stated)}.")
         out.notes += [f"Each key: {note[:1].lower()}{note[1:]}" for note in keys.notes]
     return out
+
+
+def zero_admitted(schema: Schema, field: FieldDescriptor, rules: Any | None) -> Schema:
+    """`schema` admitting the zero value too when the rules skip it (IGNORE_IF_ZERO_VALUE on
+    a scalar without presence) and the schema's constraints would refuse it: `anyOf` the
+    constrained values and the zero value (`""`, `"0"`, `false`, `0`), as tools that generate
+    requests from the document must know; the type stays beside the `anyOf`. A string's
+    one refusing constraint becomes a `pattern` that admits `""` instead, where it can. A
+    `format` is taken to refuse the zero value.
+    (The caller keeps the schemas of messages that responses carry as they are: there a
+    field's constraints say what the server sends.)"""
+    if (
+        rules is None
+        or rules.ignore != _IGNORE_IF_ZERO_VALUE
+        or field.is_repeated
+        or field.has_presence
+        or field.message_type is not None
+        or field.type == FieldDescriptor.TYPE_ENUM
+    ):
+        return schema
+    zero = _ZERO_JSON.get(field.type, 0)
+    if "format" not in schema and Draft4Validator(schema).is_valid(zero):
+        return schema
+    folded = _zero_in_pattern(schema) if zero == "" else None
+    if folded is not None:
+        return folded
+    outside = {k: v for k, v in schema.items() if k in _BESIDE_ANY_OF}
+    constrained = {k: v for k, v in schema.items() if k not in _BESIDE_ANY_OF}
+    return {**outside, "anyOf": [constrained, {"enum": [zero]}]}
+
+
+def _zero_in_pattern(schema: Schema) -> Schema | None:
+    """A string schema whose one constraint that refuses `""` (a format of known pattern,
+    `minLength`, `pattern`) becomes a `pattern` admitting `""` too; None if there is no such
+    one constraint. Tools read a pattern as a plain string, where an `anyOf` becomes a type of
+    its own (openapi-generator's Java) or an enum of the empty string."""
+    refusing = [
+        key
+        for key in ("format", "minLength", "pattern")
+        if key in schema and not (key == "minLength" and schema[key] == 0)
+    ]
+    if len(refusing) != 1:
+        return None
+    key = refusing[0]
+    if key == "format":
+        known = _FORMAT_PATTERNS.get(str(schema["format"]))
+        if known is None:
+            return None
+        alternative = f"^{known}$"
+    elif key == "minLength":
+        alternative = f"^[\\s\\S]{{{schema['minLength']},}}$"
+    else:
+        alternative = f"(?:{schema['pattern']})"
+    rest = {k: v for k, v in schema.items() if k != key}
+    return {**rest, "pattern": f"^$|{alternative}"}
+
+
+# The patterns of the formats protovalidate's string rules check (exactly theirs).
+_FORMAT_PATTERNS = {
+    "uuid": "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+}
+
+# What stays beside the `anyOf`: the type (a query parameter's is read there, to parse it)
+# and what documents the value as a whole.
+_BESIDE_ANY_OF = frozenset({"type", "description", "example", "default", "nullable"})
+
+
+_ZERO_JSON: dict[int, Any] = {
+    FieldDescriptor.TYPE_STRING: "",
+    FieldDescriptor.TYPE_BYTES: "",
+    FieldDescriptor.TYPE_BOOL: False,
+    **dict.fromkeys(STRING_INTEGER_TYPES, "0"),
+}
 
 
 def required_constraints(field: FieldDescriptor) -> Constraints:

@@ -20,6 +20,7 @@ from contractkit.openapigen.constraints import (
     repeated_constraints,
     required_constraints,
     value_constraints,
+    zero_admitted,
 )
 from contractkit.openapigen.keywords import Constraints, code_list, merge_keywords
 from contractkit.openapigen.types import (
@@ -92,6 +93,9 @@ class FieldSchemas:
         type_note = str(schema.pop("description", "")) if "$ref" not in schema else ""
         if rules is not None:
             notes += common_notes(rules, constrained=bool(notes or _constrained(schema)))
+        owner = field.containing_type
+        if owner is None or owner.full_name not in self.schemas.response_messages:
+            schema = zero_admitted(schema, field, rules)
         description = join_text(
             self.schemas.comments.get(field.full_name),
             type_note,

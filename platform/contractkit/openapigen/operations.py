@@ -11,7 +11,7 @@ from contractkit.openapigen.access import describe_access
 from contractkit.openapigen.annotations import Annotations
 from contractkit.openapigen.comments import first_sentence, join_text
 from contractkit.openapigen.parameters import path_parameters, query_parameters
-from contractkit.openapigen.pathtemplate import parse_template
+from contractkit.openapigen.pathtemplate import parameter_names, parse_template
 from contractkit.openapigen.problems import error_responses
 from contractkit.openapigen.schemas import Schemas
 from contractkit.openapigen.types import Schema
@@ -98,7 +98,7 @@ class OperationBuilder:
         }
         operation["security"] = access.security
         operation["x-access-policy"] = access.extension
-        return template.path, operation
+        return template.named(parameter_names(request, template)), operation
 
     def _request_body(self, request: Descriptor, body: str, bound: frozenset[str]) -> Schema:
         """`*`: the request without the top-level fields bound to the path (a nested bound

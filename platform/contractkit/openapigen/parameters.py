@@ -1,5 +1,7 @@
 """Path and query parameters of an operation, from the fields of its request message.
 
+Path parameters are named by identifiers (`pathtemplate.parameter_names`) and carry the
+field path they fill in `x-acme-field-path`, which the gateway reads.
 Query parameters use proto3 JSON names; non-repeated message fields expand into dotted
 names (`filter.years.from`), stopping at a message already being expanded. Maps, repeated
 messages, OUTPUT_ONLY fields and the well-known types without a string form (Struct,
@@ -13,10 +15,11 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from contractkit.openapigen.comments import join_text
 from contractkit.openapigen.fields import FieldParts, decorate, is_map
 from contractkit.openapigen.keywords import code, merge_keywords
-from contractkit.openapigen.pathtemplate import PathTemplate, Variable
+from contractkit.openapigen.pathtemplate import PathTemplate, Variable, parameter_names
 from contractkit.openapigen.schemas import Schemas
 from contractkit.openapigen.types import QUERY_UNSUPPORTED_TYPES, Schema, well_known_schema
 from contractkit.plugins._io import PluginError
+from contractkit.restface import FIELD_PATH_EXTENSION
 
 __all__ = ["path_parameters", "query_parameters", "resolve_field"]
 
@@ -36,11 +39,16 @@ def resolve_field(message: Descriptor, path: str) -> FieldDescriptor:
 
 
 def path_parameters(schemas: Schemas, request: Descriptor, template: PathTemplate) -> list[Schema]:
-    """One required `in: path` parameter per variable of the template."""
-    return [_path_parameter(schemas, request, variable) for variable in template.variables]
+    """One required `in: path` parameter per variable of the template, named as
+    `template.named(parameter_names(request, template))` names it."""
+    names = parameter_names(request, template)
+    return [
+        _path_parameter(schemas, request, variable, names[variable.field_path])
+        for variable in template.variables
+    ]
 
 
-def _path_parameter(schemas: Schemas, request: Descriptor, variable: Variable) -> Schema:
+def _path_parameter(schemas: Schemas, request: Descriptor, variable: Variable, name: str) -> Schema:
     field = resolve_field(request, variable.field_path)
     if field.is_repeated or field.message_type is not None:
         raise PluginError(
@@ -48,13 +56,24 @@ def _path_parameter(schemas: Schemas, request: Descriptor, variable: Variable) -
             "must be a singular scalar or enum field"
         )
     parts = schemas.fields.parts(field)
-    schema, note = parts.schema, ""
+    # A path segment is never empty: the zero value a field's rules may admit is not one.
+    schema, note = _without_zero(parts.schema), ""
     if variable.pattern is not None:
         segments = variable.segments or ""
         note = f"The value has the form {code(segments)}, where `*` is one path segment"
         note += " and `**` any number of segments." if "**" in segments else "."
         schema = merge_keywords(schema, {"pattern": variable.pattern})
-    return _parameter(variable.field_path, "path", parts, schema, note, required=True)
+    parameter = _parameter(name, "path", parts, schema, note, required=True)
+    parameter[FIELD_PATH_EXTENSION] = variable.field_path
+    return parameter
+
+
+def _without_zero(schema: Schema) -> Schema:
+    """`schema` without the zero value `constraints.zero_admitted` added beside it."""
+    if "anyOf" not in schema:
+        return schema
+    outside = {k: v for k, v in schema.items() if k != "anyOf"}
+    return {**outside, **schema["anyOf"][0]}
 
 
 def query_parameters(schemas: Schemas, request: Descriptor, skip: frozenset[str]) -> list[Schema]:

@@ -58,8 +58,9 @@ _RESPONSES: dict[str, tuple[str, str]] = {
     ),
     "Error": (
         "default",
-        "Any other error: 504 for DEADLINE_EXCEEDED, 500 for every other "
-        "code (UNKNOWN, INTERNAL, UNIMPLEMENTED, ...).",
+        "Any other error: 501 for UNIMPLEMENTED (an operation its service does not "
+        "implement), 504 for DEADLINE_EXCEEDED, 500 for every other code (UNKNOWN, "
+        "INTERNAL, ...).",
     ),
 }
 _WRITES = frozenset({"post", "put", "patch", "delete"})

@@ -3,6 +3,12 @@
 Messages and enums are components named by their full proto name and referenced with
 `$ref`; only those reachable from an operation are emitted. Well-known types and scalars
 are inlined. Field-level details (rules, behaviours, defaults) live in `fields`.
+
+A message's object schema is closed (`additionalProperties: false`): the gateway refuses a
+field the message does not have (proto3 JSON parsers reject unknown fields), and a tool
+that generates requests from the document must know it. A scalar field of a message that
+only requests carry admits its zero value beside its constraints when its rules skip it
+(IGNORE_IF_ZERO_VALUE); a message that responses carry keeps the constraints alone.
 """
 
 from __future__ import annotations
@@ -28,9 +34,17 @@ def component_ref(name: str) -> Schema:
 class Schemas:
     """Builds schemas and collects the components they reference."""
 
-    def __init__(self, annotations: Annotations, comments: Comments) -> None:
+    def __init__(
+        self,
+        annotations: Annotations,
+        comments: Comments,
+        response_messages: frozenset[str] = frozenset(),
+    ) -> None:
         self.annotations = annotations
         self.comments = comments
+        # Messages a response may carry (full names): their fields' schemas state what the
+        # server sends, and never admit a zero value beside their constraints.
+        self.response_messages = response_messages
         self.fields = FieldSchemas(self)
         self._pending: list[Descriptor | EnumDescriptor] = []
         self._queued: set[str] = set()
@@ -77,6 +91,7 @@ class Schemas:
             schema["properties"] = properties
         if required:
             schema["required"] = required
+        schema["additionalProperties"] = False
         return schema
 
     def _notes(self, message: Descriptor) -> list[str]:

@@ -7,11 +7,20 @@ from typing import Any
 
 from contractkit.openapigen.keywords import Constraints, code
 
-__all__ = ["bytes_constraints", "string_constraints"]
+__all__ = ["EMAIL_PATTERN", "bytes_constraints", "string_constraints"]
+
+# What protovalidate's `string.email` accepts: HTML's "valid e-mail address" (WHATWG), as a
+# pattern. JSON Schema's `email` format is another definition (it takes labels of 64
+# characters, refuses a local part ending in a dot): with it, tools that generate values
+# from the document sent addresses the rule refuses, and took for invalid some it accepts.
+EMAIL_PATTERN = (
+    r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$"
+)
 
 # StringRules.well_known: the keywords that state it (if any) and a note (if needed).
 _WELL_KNOWN: dict[str, tuple[dict[str, Any], str]] = {
-    "email": ({"format": "email"}, ""),
+    "email": ({"pattern": EMAIL_PATTERN}, "An email address (as HTML defines a valid one)."),
     "hostname": ({"format": "hostname"}, ""),
     "ip": ({"format": "ip"}, "An IPv4 or IPv6 address."),
     "ipv4": ({"format": "ipv4"}, ""),

@@ -5,6 +5,7 @@ Their JSON forms are strings (or an object for Any), so bounds are stated in wor
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -101,7 +102,9 @@ def _time_constraints(rules: Any, show: Any) -> Constraints:
 
 
 def field_mask_constraints(rules: Any) -> Constraints:
-    """Notes of a FieldMaskRules: the allowed or forbidden paths, as JSON paths."""
+    """Notes of a FieldMaskRules: the allowed or forbidden paths, as JSON paths; the
+    allowed ones also as a `pattern` of the JSON form (one or more paths, each an allowed
+    one or a path below it), so that tools generate masks the rule accepts."""
     out = Constraints()
     if rules.HasField("const"):
         paths = [lower_camel(p) for p in rules.const.paths]
@@ -109,6 +112,8 @@ def field_mask_constraints(rules: Any) -> Constraints:
     allowed = [lower_camel(p) for p in getattr(rules, "in")]
     if allowed:
         out.notes.append(f"Allowed paths: {code_list(allowed)} (and paths below them).")
+        path = "(" + "|".join(re.escape(p) for p in allowed) + r")(\.[A-Za-z][A-Za-z0-9]*)*"
+        out.keywords["pattern"] = f"^{path}(,{path})*$"
     forbidden = [lower_camel(p) for p in rules.not_in]
     if forbidden:
         out.notes.append(f"Forbidden paths: {code_list(forbidden)} (and paths below them).")

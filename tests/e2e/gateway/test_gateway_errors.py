@@ -53,7 +53,7 @@ def test_a_patch_body_violation_is_named_from_the_request_root(rest: Rest) -> No
     )
 
     problem = assert_problem(reply, 400, "INVALID_ARGUMENT")
-    assert _fields(problem) == {"user.displayName": "string.min_len"}
+    assert _fields(problem) == {"user.displayName": "required"}  # as over gRPC
 
 
 def test_the_contract_rules_of_the_backend_come_back_as_json_field_names(rest: Rest) -> None:
@@ -201,6 +201,30 @@ def test_unknown_paths_and_methods_are_problems_too(rest: Rest) -> None:
 
     assert_problem(missing, 404, "NOT_FOUND")
     assert_problem(wrong_method, 405, "UNIMPLEMENTED")
+
+
+def test_a_method_the_path_has_not_is_405_naming_every_method_it_has(rest: Rest) -> None:
+    """Starlette's 405 named the methods of the first route of the path only (`GET, HEAD`
+    for /v1/users/{id}, which PATCH and DELETE share)."""
+    on_user = rest.client.options(f"/v1/users/{uuid.uuid4()}")
+    on_users = rest.client.put("/v1/users", json={})
+
+    assert_problem(on_user, 405, "UNIMPLEMENTED")
+    assert on_user.headers["allow"] == "DELETE, GET, HEAD, PATCH"
+    assert on_users.headers["allow"] == "GET, HEAD, POST"
+
+
+def test_an_operation_its_backend_does_not_implement_is_501_not_500(stack: Stack) -> None:
+    assert stack.auth_server is not None
+    elsewhere = {"GATEWAY_BACKENDS__USER__TARGET": f"127.0.0.1:{stack.auth_server.port}"}
+    with (
+        running_gateway({**gateway_env(stack), **elsewhere}) as gateway,
+        httpx.Client(base_url=gateway.base_url, timeout=20) as client,
+    ):
+        reply = client.get(f"/v1/users/{uuid.uuid4()}")  # the auth service has no GetUser
+
+    problem = assert_problem(reply, 501, "UNIMPLEMENTED")
+    assert problem["detail"] == "UserService does not implement this operation"
 
 
 def test_the_callers_request_id_comes_back_and_a_bad_one_is_replaced(rest: Rest) -> None:

@@ -3,8 +3,6 @@ Starlette spell them."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from google.protobuf import descriptor_pool
 
@@ -12,8 +10,6 @@ from acme.user.v1 import user_service_pb2
 from services.gateway.fieldpaths import (
     field_named,
     json_field_path,
-    routable_document,
-    routable_name,
 )
 from tests.unit.gateway._notes import register_notes
 
@@ -49,33 +45,3 @@ def test_a_field_is_found_by_its_proto_or_its_json_name() -> None:
     assert field_named(user, "display_name") is field_named(user, "displayName")
     assert field_named(user, "displayname") is None
     assert field_named(None, "id") is None
-
-
-@pytest.mark.parametrize(
-    ("name", "routed"), [("id", "id"), ("user.id", "user_id"), ("a-b.c", "a_b_c")]
-)
-def test_a_path_parameter_name_becomes_an_identifier(name: str, routed: str) -> None:
-    assert routable_name(name) == routed
-
-
-def test_the_routable_document_renames_path_variables_and_leaves_the_original_alone() -> None:
-    path_parameter = {"name": "user.id", "in": "path", "required": True}
-    query_parameter = {"name": "update.mask", "in": "query"}
-    document: dict[str, Any] = {
-        "paths": {
-            "/v1/users/{user.id}": {
-                "parameters": [dict(path_parameter)],
-                "patch": {"parameters": [dict(path_parameter), dict(query_parameter)]},
-            },
-            "/v1/things/{name=things/*}": {"get": {}},
-        }
-    }
-
-    routed = routable_document(document)
-
-    assert set(routed["paths"]) == {"/v1/users/{user_id}", "/v1/things/{name}"}
-    item = routed["paths"]["/v1/users/{user_id}"]
-    assert item["parameters"][0]["name"] == "user_id"
-    assert [p["name"] for p in item["patch"]["parameters"]] == ["user_id", "update.mask"]
-    assert "/v1/users/{user.id}" in document["paths"]
-    assert document["paths"]["/v1/users/{user.id}"]["parameters"][0]["name"] == "user.id"

@@ -33,7 +33,7 @@ def test_a_body_field_path_and_query_parameters_fill_their_fields(
 
     request = request_message(
         plan,
-        {"body": {"displayName": "Ada"}, "user_id": USER_ID, "updateMask": "displayName,roles"},
+        {"body": {"displayName": "Ada"}, "id": USER_ID, "updateMask": "displayName,roles"},
     )
 
     assert request.user.id == USER_ID  # type: ignore[attr-defined]
@@ -46,7 +46,7 @@ def test_a_path_parameter_wins_over_the_same_field_in_the_body(
 ) -> None:
     plan = plans["acme.user.v1.UserService.UpdateUser"]
 
-    request = request_message(plan, {"body": {"id": "from-the-body"}, "user_id": USER_ID})
+    request = request_message(plan, {"body": {"id": "from-the-body"}, "id": USER_ID})
 
     assert request.user.id == USER_ID  # type: ignore[attr-defined]
 
@@ -63,7 +63,7 @@ def test_an_unknown_field_is_refused_and_named(plans: dict[str, OperationPlan]) 
     plan = plans["acme.user.v1.UserService.UpdateUser"]
 
     with pytest.raises(RequestError) as refused:
-        request_message(plan, {"body": {"admin": True}, "user_id": USER_ID})
+        request_message(plan, {"body": {"admin": True}, "id": USER_ID})
 
     assert (refused.value.field, refused.value.rule) == ("user.admin", "unknown_field")
     assert refused.value.message == "is not a field of acme.user.v1.User"
@@ -94,7 +94,7 @@ def test_a_parameter_below_a_field_that_is_not_an_object_is_refused(
     plan = plans["acme.user.v1.UserService.UpdateUser"]
 
     with pytest.raises(RequestError) as refused:
-        request_message(plan, {"body": "Ada", "user_id": USER_ID})
+        request_message(plan, {"body": "Ada", "id": USER_ID})
 
     assert refused.value.field == "user"
 

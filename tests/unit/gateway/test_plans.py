@@ -47,16 +47,14 @@ def test_the_http_rule_says_where_the_body_goes_and_what_the_response_is(
     assert plan.response_field == response_field
 
 
-def test_a_nested_path_parameter_gets_a_routable_name_and_fills_its_json_path(
+def test_a_path_parameter_fills_the_field_its_extension_names(
     plans: dict[str, OperationPlan],
 ) -> None:
     parameters = plans[UPDATE_USER].parameters
 
     assert parameters == (
-        Parameter(name="user.id", routed_name="user_id", argument="user_id", path=("user", "id")),
-        Parameter(
-            name="updateMask", routed_name="updateMask", argument="updateMask", path=("updateMask",)
-        ),
+        Parameter(name="id", argument="id", path=("user", "id")),  # x-acme-field-path: user.id
+        Parameter(name="updateMask", argument="updateMask", path=("updateMask",)),
     )
 
 
@@ -68,14 +66,45 @@ def test_a_parameter_in_proto_spelling_fills_the_json_named_field(
     assert (parameter.name, parameter.path) == ("note_id", ("noteId",))
 
 
-def test_field_names_are_told_in_the_documents_words(plans: dict[str, OperationPlan]) -> None:
+def test_a_parameters_violation_names_the_field_it_fills_in_json_names(
+    plans: dict[str, OperationPlan],
+) -> None:
     update = plans[UPDATE_USER]
 
     assert update.body_prefix == "user."
-    assert update.document_field("user_id") == "user.id"
-    assert update.document_field("user_id[0]") == "user.id[0]"
-    assert update.document_field("updateMask") == "updateMask"
+    assert update.request_field("id") == "user.id"
+    assert update.request_field("id[0]") == "user.id[0]"
+    assert update.request_field("updateMask") == "updateMask"
+    assert update.request_field("identity") == "identity"
+    assert plans["acme.notes.v1.NotesService.GetNote"].request_field("note_id") == "noteId"
     assert plans["acme.user.v1.UserService.CreateUser"].body_prefix == ""
+
+
+def test_a_route_must_name_the_rules_fields_by_its_parameters(document: dict[str, Any]) -> None:
+    wrong = copy.deepcopy(document)
+    patch = wrong["paths"]["/v1/users/{id}"]["patch"]
+    patch["parameters"][0]["x-acme-field-path"] = "id"  # UpdateUserRequest has no field id
+
+    with pytest.raises(PlanError) as refused:
+        build_plans({"paths": {"/v1/users/{id}": {"patch": patch}}})
+
+    assert refused.value.problems == (
+        "PATCH /v1/users/{id} (acme.user.v1.UserService.UpdateUser): "
+        "the google.api.http rule says PATCH /v1/users/{user.id}",
+        "PATCH /v1/users/{id} (acme.user.v1.UserService.UpdateUser): "
+        "path parameter 'id': 'id' is not a field of UpdateUserRequest",
+    )
+
+
+def test_a_path_parameter_that_is_no_identifier_cannot_be_routed(
+    document: dict[str, Any],
+) -> None:
+    dotted = copy.deepcopy(document["paths"]["/v1/users/{id}"]["patch"])
+    dotted["parameters"][0]["name"] = "user.id"
+    del dotted["parameters"][0]["x-acme-field-path"]
+
+    with pytest.raises(PlanError, match=r"path parameter .user\.id. is not an identifier"):
+        build_plans({"paths": {"/v1/users/{user.id}": {"patch": dotted}}})
 
 
 def _broken(document: dict[str, Any]) -> dict[str, Any]:

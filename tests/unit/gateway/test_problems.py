@@ -76,6 +76,17 @@ def test_field_violations_of_the_backend_come_back_in_json_names() -> None:
     )
 
 
+def test_the_fields_the_backends_message_names_are_renamed_in_json_names() -> None:
+    bad = error_details_pb2.BadRequest()
+    bad.field_violations.add(field="user.display_name", reason="required", description="empty")
+    error = rich(grpc.StatusCode.INVALID_ARGUMENT, bad)
+    error.text = "user.display_name: empty; see display_name: elsewhere"
+
+    problem = from_rpc_error(error, service="UserService", request=UPDATE_REQUEST)
+
+    assert problem.detail == "user.displayName: empty; see display_name: elsewhere"
+
+
 def test_the_backends_retry_delay_becomes_a_retry_after_rounded_up() -> None:
     retry = error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=2, nanos=1))
 
@@ -106,7 +117,7 @@ def test_a_garbled_details_trailer_is_no_detail() -> None:
         (grpc.StatusCode.DEADLINE_EXCEEDED, 504, "UserService did not answer in time"),
         (grpc.StatusCode.CANCELLED, 500, "the call to UserService was cancelled"),
         (grpc.StatusCode.INTERNAL, 500, "UserService failed the call (INTERNAL)"),
-        (grpc.StatusCode.UNIMPLEMENTED, 500, "UserService failed the call (UNIMPLEMENTED)"),
+        (grpc.StatusCode.UNIMPLEMENTED, 501, "UserService does not implement this operation"),
     ],
 )
 def test_codes_about_the_backend_are_told_in_the_gateways_words(
@@ -186,6 +197,7 @@ def test_the_table_reads_both_ways() -> None:
     assert code_of_http_status(400) == "INVALID_ARGUMENT"  # the first code of the table
     assert code_of_http_status(409) == "ALREADY_EXISTS"
     assert code_of_http_status(405) == "UNIMPLEMENTED"
+    assert code_of_http_status(501) == "UNIMPLEMENTED"
     assert code_of_http_status(415) == "INVALID_ARGUMENT"
     assert code_of_http_status(502) == "INTERNAL"
 

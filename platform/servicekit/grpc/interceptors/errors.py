@@ -49,6 +49,7 @@ DEFAULT_ERROR_TABLE: Mapping[type[BaseException], grpc.StatusCode] = MappingProx
         errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
         errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
         errors.DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,
+        errors.Cancelled: grpc.StatusCode.CANCELLED,
     }
 )
 """Every ``servicekit.errors`` class and its status; a bare ``ServiceError`` stays unmapped."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "AlreadyExists",
+    "Cancelled",
     "Conflict",
     "DeadlineExceeded",
     "FailedPrecondition",
@@ -99,3 +100,7 @@ class Unavailable(ServiceError):
 
 class DeadlineExceeded(ServiceError):
     """The work did not finish in the time it was given (DEADLINE_EXCEEDED)."""
+
+
+class Cancelled(ServiceError):
+    """The call ended before its work did: the caller went away (CANCELLED)."""

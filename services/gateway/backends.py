@@ -10,7 +10,9 @@ refused at once while the backend's other methods are still served.
 
 ``Readiness`` asks every backend's ``grpc.health.v1.Health/Check`` for each of its
 services and keeps the answer for a moment, so a burst of probes costs one round of
-checks. Health checks pass the breakers untouched: readiness always sees the truth.
+checks. Health checks pass the breakers untouched: readiness always sees the truth. It
+logs one line when the gateway's readiness changes (WARNING when it stops being ready,
+with each backend's status; INFO when it is ready again), not one per probe.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
+import structlog
 from grpc_health.v1 import health_pb2
 from prometheus_client import CollectorRegistry
 
@@ -118,8 +121,11 @@ class Readiness:
         cache_seconds: float,
         timeout: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        logger: Any = None,
     ) -> None:
         self._backends = backends
+        self._log = logger if logger is not None else structlog.get_logger("services.gateway")
+        self._ready: bool | None = None
         self._unrouted = list(unrouted)
         self._cache_seconds = cache_seconds
         self._timeout = timeout
@@ -158,3 +164,10 @@ class Readiness:
         )
         self._statuses = dict(zip(names, results, strict=True))
         self._checked_at = self._clock()
+        ready = all(status == _SERVING for status in self._statuses.values())
+        if ready != self._ready:
+            if ready:
+                self._log.info("gateway ready", backends=self._statuses)
+            else:
+                self._log.warning("gateway not ready", backends=self._statuses)
+            self._ready = ready

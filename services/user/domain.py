@@ -29,6 +29,8 @@ __all__ = [
     "EmailTaken",
     "ImmutableField",
     "InvalidCredentials",
+    "RequestIdReused",
+    "RequestIdTaken",
     "Role",
     "RoleChangeForbidden",
     "StaleEtag",
@@ -38,6 +40,7 @@ __all__ = [
     "UserChanges",
     "UserNotFound",
     "email_key",
+    "request_digest",
     "required_value",
     "storable_text",
 ]
@@ -101,6 +104,8 @@ class User:
     update_time: datetime
     delete_time: datetime | None = None
     version: int = 1
+    request_id: str | None = None
+    request_digest: str | None = None
 
     @property
     def password_set_time(self) -> datetime:
@@ -165,6 +170,13 @@ class UpdateMask:
         return frozenset(chosen)
 
 
+def request_digest(email: str, display_name: str) -> str:
+    """What a create request asked for besides its password, as kept with the user it made:
+    a request sent again must ask for the same (its password is checked against the hash).
+    """
+    return hashlib.sha256(f"{email}\x00{display_name}".encode()).hexdigest()
+
+
 def required_value(path: str, value: str) -> None:
     """A mask path naming a text field sets it: an empty value would erase a required field."""
     if not value:
@@ -191,6 +203,25 @@ class EmailTaken(AlreadyExists):
 
     def __init__(self) -> None:
         super().__init__("a user with this email exists already")
+
+
+class RequestIdTaken(AlreadyExists):
+    """Another user was created by a request with this id (a race of the same request)."""
+
+    def __init__(self) -> None:
+        super().__init__("a user was created by a request with this request_id already")
+
+
+class RequestIdReused(InvalidArgument):
+    """A create request reuses the ``request_id`` of an earlier one that asked for
+    something else: a client bug (a new user needs a new id), not a retry."""
+
+    def __init__(self) -> None:
+        message = "was used by an earlier CreateUser with other fields; use a new one"
+        super().__init__(
+            f"request_id: {message}",
+            (FieldViolation(field="request_id", rule="request_id.reused", message=message),),
+        )
 
 
 class StaleEtag(Conflict):

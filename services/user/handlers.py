@@ -38,7 +38,10 @@ class UserServiceHandlers(user_service_pb2_grpc.UserServiceServicer):
         self, request: user_service_pb2.CreateUserRequest, context: Any
     ) -> user_service_pb2.CreateUserResponse:
         user = self._service.create_user(
-            email=request.email, display_name=request.display_name, password=request.password
+            email=request.email,
+            display_name=request.display_name,
+            password=request.password,
+            request_id=request.request_id,
         )
         return user_service_pb2.CreateUserResponse(user=user_to_proto(user))
 

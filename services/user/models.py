@@ -3,7 +3,9 @@
 The schema is created only by the migrations; ``metadata`` is their reference and the
 repository's source of column objects. Unique live emails are enforced here, by a partial
 unique index (``WHERE delete_time IS NULL``): a soft-deleted user frees its email, and two
-concurrent creates cannot both pass a check done in Python.
+concurrent creates cannot both pass a check done in Python. The request that created a
+user (its AIP-155 ``request_id``, unique among all users, deleted ones included) is kept
+with it, with a digest of the request's other fields, so a create sent again is known.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "EMAIL_INDEX",
     "MIGRATIONS_DIR",
     "NAMING_CONVENTION",
+    "REQUEST_ID_INDEX",
     "Base",
     "UserRow",
     "UtcDateTime",
@@ -34,6 +37,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 EMAIL_INDEX = "uq_users_email_key_live"
 """The partial unique index on live users' email keys; its violations mean EmailTaken."""
+
+REQUEST_ID_INDEX = "uq_users_request_id"
+"""The unique index on the ids of the requests that created users."""
 
 _LIVE = "delete_time IS NULL"
 
@@ -58,8 +64,11 @@ class UserRow(Base):
     update_time: Mapped[datetime] = mapped_column(UtcDateTime)
     delete_time: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    request_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    request_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
+        Index(REQUEST_ID_INDEX, "request_id", unique=True),
         Index(
             EMAIL_INDEX,
             "email_key",

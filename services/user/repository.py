@@ -27,8 +27,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from servicekit.db import CompiledSelect, is_unique_violation
-from services.user.domain import EmailTaken, Role, StaleEtag, User, UserNotFound
-from services.user.models import EMAIL_INDEX, users
+from services.user.domain import (
+    EmailTaken,
+    RequestIdTaken,
+    Role,
+    StaleEtag,
+    User,
+    UserNotFound,
+)
+from services.user.models import EMAIL_INDEX, REQUEST_ID_INDEX, users
 from services.user.pagination import Position, UserFilter
 
 __all__ = ["SqlAlchemyUserRepository", "UserRepository"]
@@ -39,7 +46,8 @@ class UserRepository(abc.ABC):
 
     @abc.abstractmethod
     def add(self, user: User) -> None:
-        """Store a new user; ``EmailTaken`` when a live user has the same email key."""
+        """Store a new user; ``EmailTaken`` when a live user has the same email key,
+        ``RequestIdTaken`` when a user was made by a request with its ``request_id``."""
 
     @abc.abstractmethod
     def get(self, user_id: str) -> User | None:
@@ -48,6 +56,10 @@ class UserRepository(abc.ABC):
     @abc.abstractmethod
     def get_by_email_key(self, email_key: str) -> User | None:
         """The live user whose email has this key, if any."""
+
+    @abc.abstractmethod
+    def get_by_request_id(self, request_id: str) -> User | None:
+        """The user (deleted or not) that the create request ``request_id`` made, if any."""
 
     @abc.abstractmethod
     def list_page(self, filter_: UserFilter, *, after: Position | None, limit: int) -> list[User]:
@@ -80,6 +92,7 @@ _LIVE_BY_ID = CompiledSelect(
 _LIVE_BY_EMAIL_KEY = CompiledSelect(
     select(users).where(users.c.email_key == bindparam(_KEY), users.c.delete_time.is_(None))
 )
+_BY_REQUEST_ID = CompiledSelect(select(users).where(users.c.request_id == bindparam(_KEY)))
 
 
 class SqlAlchemyUserRepository(UserRepository):
@@ -104,6 +117,10 @@ class SqlAlchemyUserRepository(UserRepository):
         row = _LIVE_BY_EMAIL_KEY.first(self._connection(), {_KEY: email_key})
         return None if row is None else _to_user(row)
 
+    def get_by_request_id(self, request_id: str) -> User | None:
+        row = _BY_REQUEST_ID.first(self._connection(), {_KEY: request_id})
+        return None if row is None else _to_user(row)
+
     def list_page(self, filter_: UserFilter, *, after: Position | None, limit: int) -> list[User]:
         conditions: list[ColumnElement[bool]] = [users.c.delete_time.is_(None)]
         if filter_.email_key is not None:
@@ -121,6 +138,7 @@ class SqlAlchemyUserRepository(UserRepository):
     def update(self, user: User, *, expected_version: int) -> None:
         values = _to_row(user)
         del values["id"], values["create_time"], values["delete_time"]
+        del values["request_id"], values["request_digest"]  # what created it never changes
         statement = update(users).where(*_live_at(user.id, expected_version)).values(**values)
         if self._write_unique(statement) == 0:
             self._raise_missing_or_stale(user.id)
@@ -151,6 +169,8 @@ class SqlAlchemyUserRepository(UserRepository):
         except IntegrityError as exc:
             if is_unique_violation(exc, EMAIL_INDEX):
                 raise EmailTaken from exc
+            if is_unique_violation(exc, REQUEST_ID_INDEX):
+                raise RequestIdTaken from exc
             raise
 
     def _raise_missing_or_stale(self, user_id: str) -> None:
@@ -187,6 +207,8 @@ def _to_row(user: User) -> dict[str, Any]:
         "update_time": user.update_time,
         "delete_time": user.delete_time,
         "version": user.version,
+        "request_id": user.request_id,
+        "request_digest": user.request_digest,
     }
 
 
@@ -203,4 +225,6 @@ def _to_user(row: Any) -> User:
         update_time=row.update_time,
         delete_time=row.delete_time,
         version=row.version,
+        request_id=row.request_id,
+        request_digest=row.request_digest,
     )

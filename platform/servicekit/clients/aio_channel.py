@@ -38,6 +38,7 @@ from servicekit.clients.aio_interceptors import (
 from servicekit.clients.breaker import MethodBreakers
 from servicekit.clients.channel import client_channel_options
 from servicekit.clients.credentials import CallCredentialsProvider
+from servicekit.clients.idempotency import AioRequestIdInterceptor
 from servicekit.clients.metrics import client_metrics
 from servicekit.clients.settings import ClientSettings
 from servicekit.tls import channel_credentials, channel_options
@@ -103,6 +104,7 @@ def open_aio_channel(
         settings.breaker_failure_threshold, settings.breaker_reset_seconds, services=names
     )
     interceptors: list[AioUnaryClientInterceptor | None] = [
+        AioRequestIdInterceptor(),
         AioDeadlineInterceptor(settings.deadline_seconds),
         AioPropagationInterceptor(tracer_provider),
         None if credentials is None else AioCallerIdentityInterceptor(credentials),

@@ -3,6 +3,7 @@
 Same steps, same order, same rules as the synchronous face (read
 ``servicekit.clients.interceptors`` first for why this order)::
 
+    request id        an AIP-155 request_id for every attempt (servicekit.clients.idempotency)
     deadline          the settings' deadline when the caller gave none
     propagation       x-request-id of the request being served; the trace context
     caller identity   authorization: Bearer <this service's own token>

@@ -1,9 +1,12 @@
 """``open_channel``: a channel to one dependency with every client promise built in.
 
 - Retries: a gRPC service config retry policy for ``service_name``'s methods, on
-  UNAVAILABLE only (the request did not reach a handler, or the peer is restarting:
-  safe to send again; any other code is an answer, and DEADLINE_EXCEEDED means the time
-  is spent). gRPC waits before attempt n+1 for
+  UNAVAILABLE only (the server did not do the work: it refused the call, or gave it up
+  before committing, or the request never reached it; any other code is an answer, and
+  DEADLINE_EXCEEDED means the time is spent). A request with an AIP-155 ``request_id``
+  gets one for all its attempts (``servicekit.clients.idempotency``), so an attempt sent
+  again after a connection broke past the server's commit gets the first answer. gRPC
+  waits before attempt n+1 for
   ``random(0, min(initial_backoff * multiplier**(n-1), max_backoff))`` seconds:
   exponential backoff with full jitter, so a fleet of clients does not retry in step
   (grpc-proto ``grpc/service_config/service_config.proto``, ``RetryPolicy``; gRFC A6).
@@ -11,8 +14,8 @@
   dependency is found again within ``max_backoff_seconds`` (gRPC's default waits up
   to 120 s).
 - Keepalive pings while calls are in flight; TLS or mTLS from ``settings.tls``.
-- Interceptors, outermost first: deadline, propagation, caller identity, metrics,
-  circuit breaker (``servicekit.clients.interceptors`` says why in this order).
+- Interceptors, outermost first: request id, deadline, propagation, caller identity,
+  metrics, circuit breaker (``servicekit.clients.interceptors`` says why in this order).
 
 The service config is the channel's own: resolution of one from DNS is switched off.
 """
@@ -31,6 +34,7 @@ from prometheus_client import CollectorRegistry
 from servicekit.clients.breaker import CircuitBreaker
 from servicekit.clients.credentials import CallCredentialsProvider
 from servicekit.clients.errors import translate_rpc_error
+from servicekit.clients.idempotency import RequestIdInterceptor
 from servicekit.clients.interceptors import (
     CallerIdentityInterceptor,
     CircuitBreakerInterceptor,
@@ -116,6 +120,7 @@ def open_channel(
     else:
         raw = grpc.secure_channel(settings.target, secure, options=options)
     interceptors: list[UnaryClientInterceptor | None] = [
+        RequestIdInterceptor(),
         DeadlineInterceptor(settings.deadline_seconds),
         PropagationInterceptor(tracer_provider),
         None if credentials is None else CallerIdentityInterceptor(credentials),

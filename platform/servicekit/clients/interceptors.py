@@ -1,5 +1,6 @@
 """Client interceptors, one job each; ``open_channel`` puts them in this order::
 
+    request id        an AIP-155 request_id for every attempt (servicekit.clients.idempotency)
     deadline          the settings' deadline when the caller gave none
     propagation       x-request-id of the call being served; a CLIENT span and traceparent
     caller identity   authorization: Bearer <this service's own token>

@@ -16,7 +16,9 @@ URL check, the engine for reads), ``backends`` (PostgreSQL and SQLite engine set
 ``protocol`` (the unit of work use cases see), ``uow`` (its SQLAlchemy implementation and
 error translation), ``reads`` (compiled point reads), ``schema`` (metadata and column
 types), ``migrations`` (alembic, run from code), ``environment`` (the one alembic
-environment of every service) and ``revisions`` (new migrations, numbered in order).
+environment of every service), ``revisions`` (new migrations, numbered in order), and
+``guards`` with ``watchdog`` (a call's connections cut at its deadline or early end:
+``servicekit.calls``).
 """
 
 from servicekit.db.database import Database

@@ -8,7 +8,11 @@ disconnect detection), so at most the calls in flight fail; and a connection tha
 idle for ``ping_after_idle_seconds`` or more is pinged before it is handed out, so the
 first call after a quiet outage does not fail either. Under load no connection is idle
 that long (the pool hands out the most recently used one first), so no call pays for a
-ping.
+ping. A connection made inside a call waits no longer than the call has left (libpq's
+floor: 2 s), and a connect attempt that fails releases its socket at once: psycopg 3.3
+keeps a timed-out attempt in a reference cycle (its frames hold the half-open
+connection), which only the garbage collector would free, so every attempt during a
+slow or frozen database left a socket open meanwhile.
 
 SQLite: pragmas on every new connection (busy timeout, WAL, foreign keys) and
 ``BEGIN IMMEDIATE`` for transactions, except on a connection marked ``READS_OPTION``.
@@ -18,12 +22,16 @@ from __future__ import annotations
 
 import math
 import time
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, pool
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import InvalidatePoolError
+
+from servicekit.calls import current_call
+from servicekit.db.guards import error_if_cut
 
 if TYPE_CHECKING:
     from servicekit.db.engine import EngineOptions
@@ -67,9 +75,38 @@ def postgresql_engine(url: URL, options: EngineOptions) -> Engine:
     engine = create_engine(
         url, connect_args=connect_args, echo=options.echo, **_pool_arguments(options)
     )
+    event.listen(engine, "do_connect", _connect_within_the_call)
     if options.pool_size is not None:
         _ping_when_idle(engine, options.ping_after_idle_seconds)
     return engine
+
+
+def _connect_within_the_call(
+    dialect: Any, _record: object, cargs: list[Any], cparams: dict[str, Any]
+) -> Any:
+    """Connect, waiting no longer than the current call has left (libpq's minimum is 2 s);
+    a failed attempt's frames are cleared, so its socket is closed now, not at the next
+    garbage collection (see the module)."""
+    scope = current_call()
+    remaining = None if scope is None else scope.remaining()
+    if remaining is not None:
+        configured = float(cparams.get("connect_timeout", 2))
+        cparams["connect_timeout"] = max(2, math.ceil(min(configured, max(remaining, 0.0))))
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except dialect.loaded_dbapi.Error as exc:
+        _release_frames(exc)
+        raise
+
+
+def _release_frames(exc: BaseException) -> None:
+    """Clear the locals of the frames ``exc`` (and what it chains) passed through."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        traceback.clear_frames(current.__traceback__)
+        current = current.__cause__ or current.__context__
 
 
 def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
@@ -93,6 +130,9 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
         try:
             dialect.do_ping(dbapi_connection)
         except dialect.loaded_dbapi.Error as exc:
+            cut = error_if_cut(record.info)
+            if cut is not None:  # the call ran out of time: this connection only is done
+                raise cut from exc
             raise InvalidatePoolError(f"idle connection failed its ping: {exc}") from exc
 
     event.listen(engine, "checkin", on_checkin)

@@ -1,17 +1,18 @@
 """The database of one service: a pooled engine, its sessions and a health ping.
 
 ``Database`` is built once by the wiring function from ``DatabaseSettings`` (in
-``servicekit.db.engine``, with the engines it makes) and closed at shutdown.
+``servicekit.db.engine``, with the engines it makes) and closed at shutdown. Its
+connections are bounded by the call that uses them (``servicekit.db.guards``: cut at the
+call's deadline, or when the call ends early), by one watchdog thread of its own.
 """
 
 from __future__ import annotations
-
-import math
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from servicekit.calls import call_scope
 from servicekit.db.engine import (
     DatabaseSettings,
     EngineOptions,
@@ -19,6 +20,9 @@ from servicekit.db.engine import (
     database_url,
     reads_engine,
 )
+from servicekit.db.guards import guard_connections, note_round_trips
+from servicekit.db.watchdog import Watchdog
+from servicekit.errors import ServiceError
 
 __all__ = ["Database"]
 
@@ -50,18 +54,25 @@ class Database:
                 echo=settings.echo,
             ),
         )
-        # Pings use their own, unpooled connections: a busy pool is not an unhealthy
-        # database, and a ping must never wait behind requests for a connection.
-        ping_ms = math.ceil(settings.connect_timeout_seconds * 1000)
+        # Pings use a connection of their own: a busy pool is not an unhealthy database,
+        # and a ping must never wait behind requests for a connection. It is kept between
+        # pings (a new connection a second would be a new socket a second) and is pinged
+        # itself when idle, so a database restart is no failed ping.
+        self._ping_seconds = settings.connect_timeout_seconds
         self._ping_engine = build_engine(
             url,
             EngineOptions(
-                pool_size=None,
+                pool_size=1,
+                pool_timeout_seconds=settings.connect_timeout_seconds,
                 connect_timeout_seconds=settings.connect_timeout_seconds,
-                statement_timeout_ms=ping_ms,
+                ping_after_idle_seconds=settings.ping_after_idle_seconds,
                 immediate_transactions=False,
             ),
         )
+        self._watchdog = Watchdog()
+        for engine in (self.engine, self._ping_engine):
+            guard_connections(engine, self._watchdog)
+        note_round_trips(self.engine)
         self._ping_sql = (
             "PRAGMA schema_version" if url.get_backend_name() == "sqlite" else "SELECT 1"
         )
@@ -81,11 +92,12 @@ class Database:
         return self._reads.connect()
 
     def ping(self) -> bool:
-        """Whether the database answers now; never raises, bounded by the connect timeout."""
+        """Whether the database answers now; never raises. Bounded by the connect timeout
+        on the client side: a database that stopped answering fails the ping in time."""
         try:
-            with self._ping_engine.connect() as connection:
+            with call_scope(self._ping_seconds), self._ping_engine.connect() as connection:
                 connection.exec_driver_sql(self._ping_sql)
-        except (SQLAlchemyError, OSError):
+        except (SQLAlchemyError, ServiceError, OSError):
             return False
         return True
 
@@ -93,3 +105,4 @@ class Database:
         """Close every pooled connection (at shutdown)."""
         self.engine.dispose()
         self._ping_engine.dispose()
+        self._watchdog.stop()

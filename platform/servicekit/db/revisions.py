@@ -1,7 +1,9 @@
 """New migrations: ``python -m services.<name> revision -m "add locale" [--autogenerate]``.
 
 Revisions are numbered in order, and their id carries the message: the one after ``0001``
-is ``0002_add_locale``, in ``0002_add_locale.py``. Two branches that each add a ``0002``
+is ``0002_add_locale``, in ``0002_add_locale.py``. An id is at most 32 characters, what
+alembic's ``alembic_version.version_num`` column holds (PostgreSQL refuses a longer one
+when the migration runs): the message is cut at a word to fit. Two branches that each add a ``0002``
 get two ids, so alembic reports two heads to merge instead of one id written twice.
 
 ``new_revision`` compares the models with a throw-away SQLite database migrated to head,
@@ -26,7 +28,7 @@ from servicekit.db.migrations import alembic_config, migration_connection, upgra
 __all__ = ["new_revision", "next_revision_id", "revision"]
 
 _NUMBERED = re.compile(r"(\d+)(?:_|$)")
-_SLUG_LENGTH = 40
+_ID_LENGTH = 32  # alembic_version.version_num is VARCHAR(32)
 
 
 def new_revision(folder: Path, metadata: MetaData, message: str, *, autogenerate: bool) -> Path:
@@ -68,13 +70,13 @@ def next_revision_id(scripts: ScriptDirectory, message: str) -> str:
         if match:
             numbers.append(int(match.group(1)))
     number = f"{max(numbers) + 1:04d}"
-    slug = _slug(message)
+    slug = _slug(message, _ID_LENGTH - len(number) - 1)
     return f"{number}_{slug}" if slug else number
 
 
-def _slug(message: str) -> str:
+def _slug(message: str, length: int) -> str:
     slug = "_".join(re.findall(r"[a-z0-9]+", message.lower()))
-    if len(slug) <= _SLUG_LENGTH:
+    if len(slug) <= length:
         return slug
-    cut = slug[: _SLUG_LENGTH + 1]  # one more: a word that ends at the limit stays whole
-    return cut.rsplit("_", 1)[0] if "_" in cut else cut[:_SLUG_LENGTH]
+    cut = slug[: length + 1]  # one more: a word that ends at the limit stays whole
+    return cut.rsplit("_", 1)[0] if "_" in cut else cut[:length]

@@ -16,10 +16,20 @@ A use case that only reads uses ``uow.reading()`` instead: no transaction, no se
 round trip per statement (the subclass builds its repositories in ``_open_for_reading``,
 on a ``Connection``).
 
+Inside a served call (``servicekit.calls``), a unit of work is not opened once the call is
+over, and ``commit()`` starts only while the call is live with time left to answer
+(``CallScope.committing``): otherwise it raises the call's error and everything is
+rolled back, so a caller that was told "failed" (its deadline passed, it went away, the
+server gave up on it while stopping) was not written for.
+
 Database failures leave the ``with`` block as ``servicekit.errors``, so the gRPC edge maps
 them without knowing SQLAlchemy: a lost or refused connection, or no free connection in the
-pool, is ``Unavailable``; a statement over its timeout is ``DeadlineExceeded``; a
-serialization failure or deadlock is ``Conflict`` (retry). Integrity errors are left alone:
+pool, is ``Unavailable`` (nothing was written: clients send such a call again); but a
+connection lost *during* the commit is ``CommitOutcomeUnknown``, a ``DeadlineExceeded``
+(gRPC's code for "may have completed"), since the database may have committed before the
+line went down: the caller resends with the same request id to learn which; a statement
+over its timeout is ``DeadlineExceeded``; a serialization failure or deadlock is
+``Conflict`` (retry). Integrity errors are left alone:
 the repository knows which unique violation means what (see ``is_unique_violation``).
 """
 
@@ -35,10 +45,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
+from servicekit.calls import current_call
 from servicekit.db.database import Database
 from servicekit.errors import Conflict, DeadlineExceeded, ServiceError, Unavailable
 
-__all__ = ["SqlAlchemyUnitOfWork", "is_unique_violation", "translate_error"]
+__all__ = [
+    "CommitOutcomeUnknown",
+    "SqlAlchemyUnitOfWork",
+    "is_unique_violation",
+    "translate_error",
+]
 
 UNAVAILABLE = "database unavailable"
 
@@ -52,6 +68,16 @@ _SQLITE_UNAVAILABLE = frozenset(
     {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
 )
 _SQLITE_UNIQUE = frozenset({sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY})
+
+
+class CommitOutcomeUnknown(DeadlineExceeded):
+    """The connection was lost during the commit: written or not, nobody can tell here."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the database connection was lost during the commit: the change may or may not "
+            "have been written; send the request again with the same request id"
+        )
 
 
 def translate_error(exc: BaseException) -> ServiceError | None:
@@ -178,6 +204,9 @@ class SqlAlchemyUnitOfWork:
     def __enter__(self) -> Self:
         if self._session is not None or self._connection is not None:
             raise RuntimeError("the unit of work is open already")
+        scope = current_call()
+        if scope is not None:
+            scope.check()  # a call that is over starts no database work
         if not self._read_only:
             self._session = self._database.session()
             self._open(self._session)
@@ -205,9 +234,21 @@ class SqlAlchemyUnitOfWork:
         """Make the work done so far permanent; database failures come out translated."""
         if self._read_only:
             raise RuntimeError("a read-only unit of work has nothing to commit")
+        scope = current_call()
         try:
-            self.session.commit()
+            self.session.flush()  # pending ORM changes: a failure here wrote nothing
         except SQLAlchemyError as exc:
+            _raise_translated(exc)
+        try:
+            if scope is None:
+                self.session.commit()
+            else:
+                with scope.committing():
+                    self.session.commit()
+        except SQLAlchemyError as exc:
+            translated = translate_error(exc)
+            if isinstance(translated, Unavailable):
+                raise CommitOutcomeUnknown from exc
             _raise_translated(exc)
 
     def rollback(self) -> None:

@@ -2,11 +2,14 @@
 
 grpcio's sync server on a thread pool serves this stack's unary calls faster than
 grpc.aio. ``build_server`` adds the servicers, the health service (always: probes need
-it), reflection (for ``buf curl`` and grpcurl) and one interceptor chain, and binds the
-port, over TLS or mutual TLS when ``settings.tls`` says so. ``GrpcServer.stop`` is the one
-shutdown path: health NOT_SERVING first, so load balancers move away, then drain in-flight
-calls within the grace period, then the ``on_stop`` callbacks (close pools, flush the
-tracer) in reverse order of registration.
+it), reflection (for ``buf curl`` and grpcurl) and one interceptor chain behind
+``servicekit.grpc.admission`` (the bound on concurrent calls, health checks on threads of
+their own, each call's scope), and binds the port, over TLS or mutual TLS when
+``settings.tls`` says so. ``GrpcServer.stop`` is the one shutdown path: health NOT_SERVING
+first, so load balancers move away; no new call; the running handlers are waited for
+within the grace period; then the ones left are given up (none commits any more, one
+that committed still answers) before gRPC aborts them with UNAVAILABLE; then the
+``on_stop`` callbacks (close pools, flush the tracer) in reverse order of registration.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from grpc_health.v1 import health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from servicekit.binding import BindError
+from servicekit.grpc.admission import CallAdmission
 from servicekit.grpc.forwarding import ForwardingSettings
 from servicekit.grpc.health import HEALTH_SERVICE_NAME, HealthReporter
 from servicekit.tls import TlsServerSettings, server_credentials
@@ -31,6 +35,10 @@ from servicekit.tls import TlsServerSettings, server_credentials
 __all__ = ["BindError", "GrpcServer", "GrpcSettings", "Registration", "build_server"]
 
 _MIB = 1024 * 1024
+_HEALTH_THREADS = 2
+_SETTLE_SECONDS = 2.0
+"""After the grace period: how long a call that committed gets to answer before the
+abort, and how long the handlers given up on get to wind down before the pools close."""
 _logger = structlog.get_logger(__name__)
 
 
@@ -39,7 +47,11 @@ class GrpcSettings:
     """Where and how a service serves gRPC; every default is the local-development one.
 
     ``forwarding`` says whose forwarded client address to believe
-    (``servicekit.grpc.forwarding``).
+    (``servicekit.grpc.forwarding``). ``max_concurrent_rpcs``: unary calls that may run at
+    once, the next one refused with RESOURCE_EXHAUSTED and ``busy_retry_after_seconds``
+    (0: ``max_workers`` less one in eight, at least one; a thread must stay free to refuse
+    on). ``default_deadline_seconds`` bounds the work of a call whose caller set no
+    deadline (0: none).
     """
 
     host: str = "127.0.0.1"
@@ -48,6 +60,9 @@ class GrpcSettings:
     max_receive_message_bytes: int = 4 * _MIB
     max_send_message_bytes: int = 4 * _MIB
     grace_seconds: float = 10.0
+    max_concurrent_rpcs: int = 0
+    busy_retry_after_seconds: float = 1.0
+    default_deadline_seconds: float = 30.0
     workers: int = 1
     reflection: bool = True
     tls: TlsServerSettings = field(default_factory=TlsServerSettings)
@@ -65,8 +80,29 @@ class GrpcSettings:
             problems.append("max_receive_message_bytes and max_send_message_bytes must be >= 1")
         if self.grace_seconds < 0:
             problems.append(f"grace_seconds must be >= 0, got {self.grace_seconds}")
+        problems += self._admission_problems()
         if problems:
             raise ValueError("; ".join(problems))
+
+    def _admission_problems(self) -> list[str]:
+        problems: list[str] = []
+        if self.max_concurrent_rpcs < 0:
+            problems.append(f"max_concurrent_rpcs must be >= 0, got {self.max_concurrent_rpcs}")
+        elif self.max_concurrent_rpcs >= self.max_workers > 1:
+            problems.append(
+                f"max_concurrent_rpcs must be below max_workers ({self.max_workers}): a "
+                "thread must stay free to refuse calls on"
+            )
+        if self.busy_retry_after_seconds < 0 or self.default_deadline_seconds < 0:
+            problems.append("busy_retry_after_seconds and default_deadline_seconds must be >= 0")
+        return problems
+
+    @property
+    def concurrency_limit(self) -> int:
+        """The unary calls that may run at once (``max_concurrent_rpcs``, or its default)."""
+        if self.max_concurrent_rpcs:
+            return self.max_concurrent_rpcs
+        return max(1, self.max_workers - max(1, self.max_workers // 8))
 
     @property
     def address(self) -> str:
@@ -100,9 +136,13 @@ class GrpcServer:
         address: str,
         port: int,
         grace_seconds: float,
+        admission: CallAdmission | None = None,
+        health_pool: ThreadPoolExecutor | None = None,
     ) -> None:
         self._server = server
         self._executor = executor
+        self._admission = admission or CallAdmission(limit=1 << 30)
+        self._health_pool = health_pool
         self._health = health
         self._address = address
         self._port = port
@@ -111,6 +151,7 @@ class GrpcServer:
         self._lock = threading.Lock()
         self._started = False
         self._stopping = False
+        self._cut_short = threading.Event()
         self._stopped = threading.Event()
 
     @property
@@ -126,6 +167,11 @@ class GrpcServer:
     @property
     def health(self) -> HealthReporter:
         return self._health
+
+    @property
+    def admission(self) -> CallAdmission:
+        """The bound on concurrent calls, with its counts (``in_flight``, ``refused``)."""
+        return self._admission
 
     def add_on_stop(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` after the drain; callbacks run in reverse order of adding."""
@@ -144,21 +190,37 @@ class GrpcServer:
     def stop(self, grace: float | None = None) -> None:
         """NOT_SERVING, drain for ``grace`` seconds (default: the settings'), run on_stop.
 
-        A second call while the first drains (a second SIGTERM, say) shortens the grace
-        period to its own and waits for the end of the drain; it runs no callback twice.
+        New calls are refused from the start. Handlers still running when the grace period
+        ends are given up: none of them may commit any more (one committing is waited
+        for, one that committed answers), then gRPC aborts their calls with UNAVAILABLE,
+        which is then true: nothing was written for them. A second call while the first
+        drains (a second SIGTERM, say) ends the drain now and waits for the end of the
+        stop; it runs no callback twice.
         """
         grace = self._grace_seconds if grace is None else grace
         with self._lock:
             first = not self._stopping
             self._stopping = True
         if not first:
-            self._server.stop(grace).wait()
+            self._cut_short.set()
             self._stopped.wait()
             return
         _logger.info("grpc server stopping", address=self._address, grace_seconds=grace)
         self._health.shutdown()
-        self._server.stop(grace).wait()
+        self._admission.close()
+        done = self._server.stop(grace + 2 * _SETTLE_SECONDS)  # gRPC's abort: a backstop
+        if not self._admission.wait_idle(grace, cut_short=self._cut_short):
+            _logger.warning(
+                "grace period over: giving up on the calls still running",
+                calls=self._admission.in_flight,
+            )
+            self._admission.end_all(settle=_SETTLE_SECONDS)
+            done = self._server.stop(0)
+            self._admission.wait_idle(_SETTLE_SECONDS)
+        done.wait(_SETTLE_SECONDS)
         self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._health_pool is not None:
+            self._health_pool.shutdown(wait=False, cancel_futures=True)
         for callback in reversed(self._on_stop):
             _run_callback(callback)
         _logger.info("grpc server stopped", address=self._address)
@@ -201,9 +263,18 @@ def build_server(
     executor = ThreadPoolExecutor(
         max_workers=settings.max_workers, thread_name_prefix="servicekit-grpc"
     )
+    health_pool = ThreadPoolExecutor(
+        max_workers=_HEALTH_THREADS, thread_name_prefix="servicekit-health"
+    )
+    admission = CallAdmission(
+        limit=settings.concurrency_limit,
+        retry_after_seconds=settings.busy_retry_after_seconds,
+        default_deadline_seconds=settings.default_deadline_seconds or None,
+        health_pool=health_pool,
+    )
     server = grpc.server(
         executor,
-        interceptors=list(interceptors),
+        interceptors=[admission, *interceptors],
         options=[
             ("grpc.max_receive_message_length", settings.max_receive_message_bytes),
             ("grpc.max_send_message_length", settings.max_send_message_bytes),
@@ -229,6 +300,8 @@ def build_server(
         address=address,
         port=port,
         grace_seconds=settings.grace_seconds,
+        admission=admission,
+        health_pool=health_pool,
     )
 
 
@@ -240,7 +313,7 @@ def _bind(server: Any, executor: ThreadPoolExecutor, address: str, credentials: 
         return int(server.add_insecure_port(address))
     except RuntimeError as exc:
         server.stop(None)
-        executor.shutdown(wait=False)
+        executor.shutdown(wait=False)  # the health pool never started a thread
         raise BindError(
             f"cannot listen for gRPC on {address}: the port is in use or the host is not "
             "an address of this machine (GRPC_VERBOSITY=debug tells which)"

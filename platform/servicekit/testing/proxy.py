@@ -1,8 +1,14 @@
-"""A TCP proxy that a test puts between a service and its database, to cut the line.
+"""A TCP proxy that a test puts between a service and its database, to break the line.
 
 The PostgreSQL server is shared by the tests of a run: a test never stops it. To see what a
-service does in an outage, it connects through a ``TcpProxy`` and calls ``cut()``: every
-open connection is reset and new ones are refused until ``restore()``.
+service does in an outage, it connects through a ``TcpProxy`` and calls:
+
+- ``cut()``: every open connection is reset and new ones are refused until ``restore()``;
+- ``freeze()``: connections stay up (new ones are even accepted) but nothing is forwarded
+  either way until ``thaw()``, which forwards what waited: a database that stopped
+  answering (a stopped process, a host gone silent, a network holding packets);
+- ``slow(seconds)``: every chunk of bytes waits that long before it is forwarded
+  (``slow(0)`` ends it): a slow database or network.
 
 Written here, with threads and sockets, because none of the reachable packages does this
 in-process (toxiproxy and the like are separate servers not installable from PyPI).
@@ -14,6 +20,7 @@ import select
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self
@@ -35,27 +42,45 @@ def _abort(sock: socket.socket) -> None:
         pass  # already closed or never connected: nothing left to end
 
 
+class _Flow:
+    """Whether bytes flow (``freeze``/``thaw``) and how late (``slow``): shared by links."""
+
+    def __init__(self) -> None:
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.delay = 0.0
+
+
 class _Link:
     """One client connection and its upstream connection, pumped by one thread."""
 
-    def __init__(self, client: socket.socket, upstream: socket.socket) -> None:
+    def __init__(self, client: socket.socket, upstream: socket.socket, flow: _Flow) -> None:
         self.client = client
         self.upstream = upstream
+        self._flow = flow
+        self.aborted = False
 
     def abort(self) -> None:
+        self.aborted = True
         _abort(self.client)
         _abort(self.upstream)
 
     def pump(self) -> None:
         """Copy bytes both ways until either side ends (or ``abort`` is called)."""
         peers = {self.client: self.upstream, self.upstream: self.client}
+        flow = self._flow
         try:
-            while True:
-                readable, _, _ = select.select(list(peers), [], [])
+            while not self.aborted:
+                flow.flowing.wait()  # frozen: nothing is read, so nothing goes through
+                readable, _, _ = select.select(list(peers), [], [], _ACCEPT_POLL_SECONDS)
                 for sock in readable:
+                    if not flow.flowing.is_set():
+                        break
                     data = sock.recv(_CHUNK)
                     if not data:
                         return
+                    if flow.delay:
+                        time.sleep(flow.delay)
                     peers[sock].sendall(data)
         except OSError:
             return
@@ -78,6 +103,7 @@ class TcpProxy:
         self._links: set[_Link] = set()
         self._threads: list[threading.Thread] = []
         self._cut = False
+        self._flow = _Flow()
         self._stopping = threading.Event()
         self._listener: socket.socket | None = None
         self._port = 0
@@ -119,10 +145,25 @@ class TcpProxy:
         with self._lock:
             self._cut = False
 
+    def freeze(self) -> None:
+        """Forward nothing, either way, on any connection (old or new) until ``thaw()``."""
+        self._flow.flowing.clear()
+
+    def thaw(self) -> None:
+        """Forward again, starting with what waited during the freeze."""
+        self._flow.flowing.set()
+
+    def slow(self, seconds: float) -> None:
+        """Hold every chunk of bytes ``seconds`` before forwarding it (0: at once)."""
+        if seconds < 0:
+            raise ValueError(f"a delay cannot be negative, got {seconds}")
+        self._flow.delay = seconds
+
     def stop(self) -> None:
         """Close the port and every connection; wait for the proxy's threads."""
         self._stopping.set()
         self.cut()
+        self.thaw()  # a frozen link wakes up, finds itself aborted and ends
         with self._lock:
             threads = list(self._threads)
         for thread in threads:
@@ -172,7 +213,7 @@ class TcpProxy:
             client.close()
             return
         upstream.settimeout(None)
-        link = _Link(client, upstream)
+        link = _Link(client, upstream, self._flow)
         with self._lock:
             self._links.add(link)
             cut = self._cut

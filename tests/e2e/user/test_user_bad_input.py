@@ -77,6 +77,7 @@ BREACHES = [
     Breach("CreateUser", create(password=""), "password", "required"),
     Breach("CreateUser", create(password="x" * 11), "password", "string.min_len"),
     Breach("CreateUser", create(password="x" * 129), "password", "string.max_len"),
+    Breach("CreateUser", create(request_id="not-a-uuid"), "request_id", "string.uuid"),
     Breach("GetUser", pb.GetUserRequest(), "id", "required"),
     Breach("GetUser", pb.GetUserRequest(id="not-a-uuid"), "id", "string.uuid"),
     Breach("ListUsers", pb.ListUsersRequest(page_size=101), "page_size", "int32.gte_lte"),

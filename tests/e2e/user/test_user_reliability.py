@@ -18,6 +18,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -27,6 +28,7 @@ import pytest
 from google.rpc import error_details_pb2  # type: ignore[import-untyped, unused-ignore]
 from grpc_health.v1 import health_pb2
 from grpc_status import rpc_status  # type: ignore[import-untyped, unused-ignore]
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from acme.user.v1 import user_service_pb2 as pb
@@ -53,8 +55,8 @@ def eventually(condition: Callable[[], bool], within: float = 15.0) -> bool:
     return condition()
 
 
-@pytest.fixture
-def proxied_api(tmp_path: Path) -> Iterator[tuple[UserApi, TcpProxy]]:
+@contextmanager
+def proxied_server(tmp_path: Path, **extra: str) -> Iterator[tuple[UserApi, TcpProxy]]:
     """A server whose PostgreSQL connections all go through a proxy the test controls."""
     issuer = TestIssuer(tmp_path)
     with temporary_database("postgresql", tmp_path) as url:
@@ -67,6 +69,7 @@ def proxied_api(tmp_path: Path) -> Iterator[tuple[UserApi, TcpProxy]]:
                 issuer.jwks_file,
                 USER_DATABASE__POOL_TIMEOUT_SECONDS="1",
                 USER_DATABASE__CONNECT_TIMEOUT_SECONDS="1",
+                **extra,
             )
             server = create_server(settings)
             server.start()
@@ -77,8 +80,15 @@ def proxied_api(tmp_path: Path) -> Iterator[tuple[UserApi, TcpProxy]]:
                     proxy,
                 )
             finally:
+                proxy.thaw()
                 channel.close()
                 server.stop(0)
+
+
+@pytest.fixture
+def proxied_api(tmp_path: Path) -> Iterator[tuple[UserApi, TcpProxy]]:
+    with proxied_server(tmp_path) as served:
+        yield served
 
 
 def test_a_database_outage_is_unavailable_and_not_serving_then_heals_by_itself(
@@ -109,6 +119,7 @@ class ServeProcess:
     address: str
     metrics_url: str
     log: list[dict[str, Any]]
+    database_url: str
 
 
 def _read_log(stream: IO[str], log: list[dict[str, Any]], ready: threading.Event) -> None:
@@ -122,8 +133,8 @@ def _read_log(stream: IO[str], log: list[dict[str, Any]], ready: threading.Event
             ready.set()
 
 
-@pytest.fixture
-def serve_process(tmp_path: Path) -> Iterator[ServeProcess]:
+@contextmanager
+def serving_process(tmp_path: Path, **extra: str) -> Iterator[ServeProcess]:
     """``python -m services.user serve`` on a free port, with slow (real-cost) hashing."""
     issuer = TestIssuer(tmp_path)
     with temporary_database("sqlite", tmp_path) as url:
@@ -142,6 +153,7 @@ def serve_process(tmp_path: Path) -> Iterator[ServeProcess]:
             "USER_PASSWORDS__TIME_COST": "96",
             "USER_PASSWORDS__MEMORY_COST_KIB": "16384",
             "USER_PASSWORDS__MAX_CONCURRENT": "4",
+            **extra,
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "services.user", "serve"],
@@ -159,12 +171,18 @@ def serve_process(tmp_path: Path) -> Iterator[ServeProcess]:
         try:
             assert ready.wait(30), f"the server did not start: {log}"
             built = next(record for record in log if record.get("event") == "user service built")
-            yield ServeProcess(process, built["address"], built["metrics"], log)
+            yield ServeProcess(process, built["address"], built["metrics"], log, url)
         finally:
             if process.poll() is None:
                 process.kill()
             process.wait(10)
             reader.join(5)
+
+
+@pytest.fixture
+def serve_process(tmp_path: Path) -> Iterator[ServeProcess]:
+    with serving_process(tmp_path) as served:
+        yield served
 
 
 def _started(metrics_url: str, method: str) -> float:
@@ -274,3 +292,94 @@ def test_a_burst_of_sign_ups_beyond_the_hashing_bound_is_refused_at_once_and_rea
             if detail.Unpack(info := error_details_pb2.RetryInfo())
         ]
         assert delays == [2]
+
+
+def code_of_call(call: grpc.Future) -> grpc.StatusCode:
+    try:
+        call.result(timeout=60)
+    except grpc.RpcError as error:
+        code: grpc.StatusCode = error.code()
+        return code
+    return grpc.StatusCode.OK
+
+
+def no_database_needed(api: UserApi, within: float = 15.0) -> grpc.StatusCode:
+    """The code of a call that needs no database (its request breaks the contract),
+    sent again while the server refuses it for being busy."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            api.stub.CreateUser(pb.CreateUserRequest(email="not an email"), timeout=5)
+        except grpc.RpcError as error:
+            code: grpc.StatusCode = error.code()
+            if code != grpc.StatusCode.RESOURCE_EXHAUSTED or time.monotonic() > deadline:
+                return code
+        time.sleep(0.2)
+
+
+def test_a_frozen_database_holds_no_worker_past_its_calls_deadline_nor_takes_liveness(
+    tmp_path: Path,
+) -> None:
+    with proxied_server(tmp_path, USER_GRPC__MAX_WORKERS="4") as (api, proxy):
+        me = api.create()
+        read = pb.GetUserRequest(id=me.id)
+        proxy.slow(0.3)  # overlapping reads: a pooled connection for each worker
+        warm = [
+            api.stub.GetUser.future(read, metadata=api.as_user(me), timeout=20) for _ in range(4)
+        ]
+        warmed = [code_of_call(call) for call in warm]
+        assert warmed.count(grpc.StatusCode.OK) >= 3, warmed
+        proxy.slow(0)
+        proxy.freeze()  # connections stay up; the database answers nothing
+        reads = [
+            api.stub.GetUser.future(read, metadata=api.as_user(me), timeout=1) for _ in range(12)
+        ]
+        codes = {code_of_call(call) for call in reads}
+        liveness = api.health("liveness")
+        # Every read's time is over: its worker is free again, the database still frozen.
+        answered = no_database_needed(api)
+        proxy.thaw()
+        came_back = eventually(lambda: api.health() == SERVING)
+        after = api.stub.GetUser(read, metadata=api.as_user(me), timeout=20)
+
+    assert codes <= {grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
+    assert liveness == SERVING
+    assert answered == grpc.StatusCode.INVALID_ARGUMENT
+    assert came_back
+    assert after.user.id == me.id
+
+
+def emails_in(database_url: str) -> set[str]:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return set(connection.execute(text("SELECT email FROM users")).scalars())
+    finally:
+        engine.dispose()
+
+
+def test_sigterm_past_the_grace_period_writes_nothing_for_the_calls_told_they_failed(
+    tmp_path: Path,
+) -> None:
+    slow = {"USER_GRPC__GRACE_SECONDS": "0.3", "USER_PASSWORDS__TIME_COST": "192"}
+    with serving_process(tmp_path, **slow) as served:
+        channel = grpc.insecure_channel(served.address)
+        stub = UserServiceStub(channel)
+        emails = [unique_email(f"cut{index}") for index in range(4)]
+        requests = [
+            pb.CreateUserRequest(email=email, display_name="Cut", password=PASSWORD)
+            for email in emails
+        ]
+        calls = [stub.CreateUser.future(request, timeout=60) for request in requests]
+        assert eventually(lambda: _started(served.metrics_url, "CreateUser") >= len(calls))
+        served.process.send_signal(signal.SIGTERM)  # the hashing outlasts the grace period
+        codes = dict(zip(emails, (code_of_call(call) for call in calls), strict=True))
+        exit_code = served.process.wait(60)
+        channel.close()
+        stored = emails_in(served.database_url)
+
+    told_failed = {email for email, code in codes.items() if code != grpc.StatusCode.OK}
+    assert exit_code == 0
+    assert told_failed, f"every call ended within the grace period: {codes}"
+    assert told_failed & stored == set(), "calls reported failed were written"
+    assert set(emails) - told_failed <= stored

@@ -34,6 +34,11 @@ def migrations(tmp_path: Path) -> Path:
     return folder
 
 
+def numbered(migrations: Path, step: int = 1) -> str:
+    """The number ``step`` after the highest revision of ``migrations`` (``0003``)."""
+    return f"{int(str(head(migrations))[:4]) + step:04d}"
+
+
 def users_with_a_locale() -> MetaData:
     """The User Service's model, plus a text column and a column of servicekit's own type."""
     metadata = new_metadata()
@@ -46,13 +51,14 @@ def users_with_a_locale() -> MetaData:
 def test_autogenerate_writes_the_next_numbered_revision_with_the_types_it_uses(
     migrations: Path,
 ) -> None:
+    previous, number = head(migrations), numbered(migrations)
     written = new_revision(migrations, users_with_a_locale(), "Add locale", autogenerate=True)
 
     text = written.read_text()
-    assert written == migrations / "0002_add_locale.py"
-    assert head(migrations) == "0002_add_locale"
-    assert "revision: str = '0002_add_locale'" in text
-    assert "down_revision: str | Sequence[str] | None = '0001'" in text
+    assert written == migrations / f"{number}_add_locale.py"
+    assert head(migrations) == f"{number}_add_locale"
+    assert f"revision: str = '{number}_add_locale'" in text
+    assert f"down_revision: str | Sequence[str] | None = '{previous}'" in text
     assert "from servicekit.db.schema import UtcDateTime" in text
     assert "sa.Column('locale_time', UtcDateTime(), nullable=True)" in text
 
@@ -75,6 +81,7 @@ def test_the_written_revision_upgrades_to_the_changed_model_and_back(
 
 def test_numbers_follow_the_highest_and_the_message_is_cut_at_a_word(migrations: Path) -> None:
     metadata = user_models.metadata
+    one, two = numbered(migrations), numbered(migrations, 2)
     first = new_revision(migrations, metadata, "Backfill: e-mail keys!", autogenerate=False)
     second = new_revision(
         migrations,
@@ -83,9 +90,26 @@ def test_numbers_follow_the_highest_and_the_message_is_cut_at_a_word(migrations:
         autogenerate=False,
     )
 
-    assert first.name == "0002_backfill_e_mail_keys.py"
-    assert second.name == "0003_an_unusually_long_message_that_names.py"
-    assert head(migrations) == "0003_an_unusually_long_message_that_names"
+    assert first.name == f"{one}_backfill_e_mail_keys.py"
+    assert second.name == f"{two}_an_unusually_long_message.py"
+    assert head(migrations) == f"{two}_an_unusually_long_message"
+
+
+def test_a_revision_with_a_long_message_still_upgrades_postgresql(
+    migrations: Path, empty_database_url: str
+) -> None:
+    # alembic_version.version_num is VARCHAR(32): PostgreSQL refuses a longer id.
+    new_revision(
+        migrations,
+        user_models.metadata,
+        "remember the request that created each user, and when",
+        autogenerate=False,
+    )
+
+    upgrade(empty_database_url, migrations)
+
+    assert len(str(head(migrations))) <= 32
+    assert current(empty_database_url, migrations) == head(migrations)
 
 
 def test_the_revision_command_writes_it_without_touching_the_services_database(
@@ -102,12 +126,15 @@ def test_the_revision_command_writes_it_without_touching_the_services_database(
         metadata=users_with_a_locale(),
     )
 
+    before = sorted(path.name for path in migrations.glob("*.py"))
+    number = numbered(migrations)
+
     code = main(service, ["revision", "--autogenerate", "-m", "add locale"])
 
     assert code == 0
     assert sorted(path.name for path in migrations.glob("*.py")) == [
-        "0001_create_users.py",
-        "0002_add_locale.py",
+        *before,
+        f"{number}_add_locale.py",
     ]
     assert not database.exists()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -86,3 +87,33 @@ def test_an_unreachable_target_ends_the_client_connection() -> None:
         closed_port = unused.getsockname()[1]
     with TcpProxy("127.0.0.1", closed_port) as proxy:
         assert echo(proxy.port, b"anyone?") is None
+
+
+def test_a_frozen_proxy_keeps_connections_up_answers_nothing_and_thaws_what_waited(
+    echo_port: int,
+) -> None:
+    with TcpProxy("127.0.0.1", echo_port) as proxy:
+        proxy.freeze()
+        with socket.create_connection(("127.0.0.1", proxy.port), timeout=2) as client:
+            client.sendall(b"held")
+            client.settimeout(0.5)
+            with pytest.raises(TimeoutError):
+                client.recv(4096)  # up, but nothing comes back
+            proxy.thaw()
+            client.settimeout(5)
+            assert client.recv(4096) == b"held"
+
+
+def test_a_slow_proxy_delivers_everything_late(echo_port: int) -> None:
+    with TcpProxy("127.0.0.1", echo_port) as proxy:
+        proxy.slow(0.2)
+        with socket.create_connection(("127.0.0.1", proxy.port), timeout=5) as client:
+            started = time.monotonic()
+            client.sendall(b"late")
+            reply = client.recv(4096)
+            took = time.monotonic() - started
+        proxy.slow(0)
+
+        assert reply == b"late"
+        assert took >= 0.4  # held once each way
+        assert echo(proxy.port, b"on time") == b"on time"

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from servicekit.testing.unit_of_work import InMemoryRepository, InMemoryUnitOfWork
-from services.user.domain import EmailTaken, StaleEtag, User, UserNotFound
+from services.user.domain import EmailTaken, RequestIdTaken, StaleEtag, User, UserNotFound
 from services.user.pagination import Position, UserFilter
 from services.user.repository import UserRepository
 
@@ -30,6 +30,8 @@ class FakeUserRepository(UserRepository):
         if user.id in self.rows:
             raise ValueError(f"duplicate id {user.id}")
         self._check_email_free(user)
+        if user.request_id is not None and self.get_by_request_id(user.request_id) is not None:
+            raise RequestIdTaken
         self.rows[user.id] = user
 
     def get(self, user_id: str) -> User | None:
@@ -38,6 +40,9 @@ class FakeUserRepository(UserRepository):
 
     def get_by_email_key(self, email_key: str) -> User | None:
         return next((u for u in self._live() if u.email_key == email_key), None)
+
+    def get_by_request_id(self, request_id: str) -> User | None:
+        return next((u for u in self.rows.values() if u.request_id == request_id), None)
 
     def list_page(self, filter_: UserFilter, *, after: Position | None, limit: int) -> list[User]:
         chosen = sorted(

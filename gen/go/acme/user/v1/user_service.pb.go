@@ -34,7 +34,13 @@ type CreateUserRequest struct {
 	// Name shown to other people.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Initial password. Stored only as a hash and never returned.
-	Password      string `protobuf:"bytes,3,opt,name=password,proto3" json:"password,omitempty"`
+	Password string `protobuf:"bytes,3,opt,name=password,proto3" json:"password,omitempty"`
+	// Identifies this request (AIP-155), so that sending it again after a failure (a
+	// timeout, a lost connection, UNAVAILABLE) creates the user at most once: a request
+	// with the request_id of an earlier CreateUser and the same fields answers the user
+	// that one created; with other fields, it is refused with INVALID_ARGUMENT. A UUID,
+	// new for every user to create; empty: no such guarantee.
+	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -86,6 +92,13 @@ func (x *CreateUserRequest) GetDisplayName() string {
 func (x *CreateUserRequest) GetPassword() string {
 	if x != nil {
 		return x.Password
+	}
+	return ""
+}
+
+func (x *CreateUserRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -766,13 +779,15 @@ var File_acme_user_v1_user_service_proto protoreflect.FileDescriptor
 
 const file_acme_user_v1_user_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1facme/user/v1/user_service.proto\x12\facme.user.v1\x1a\x1cacme/options/v1/access.proto\x1a\x17acme/user/v1/user.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\x01\n" +
+	"\x1facme/user/v1/user_service.proto\x12\facme.user.v1\x1a\x1cacme/options/v1/access.proto\x1a\x17acme/user/v1/user.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/api/field_info.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x01\n" +
 	"\x11CreateUserRequest\x12#\n" +
 	"\x05email\x18\x01 \x01(\tB\r\xbaH\n" +
 	"\xc8\x01\x01r\x05\x18\xfe\x01`\x01R\x05email\x12/\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\x10\x01\x18dR\vdisplayName\x12-\n" +
 	"\bpassword\x18\x03 \x01(\tB\x11\xe2A\x01\x04\xbaH\n" +
-	"\xc8\x01\x01r\x05\x10\f\x18\x80\x01R\bpassword\"<\n" +
+	"\xc8\x01\x01r\x05\x10\f\x18\x80\x01R\bpassword\x122\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tB\x13\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01\xe2\x8c\xcf\xd7\b\x02\b\x01R\trequestId\"<\n" +
 	"\x12CreateUserResponse\x12&\n" +
 	"\x04user\x18\x01 \x01(\v2\x12.acme.user.v1.UserR\x04user\"-\n" +
 	"\x0eGetUserRequest\x12\x1b\n" +

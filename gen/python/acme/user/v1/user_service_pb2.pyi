@@ -30,22 +30,31 @@ class CreateUserRequest(_message.Message):
     EMAIL_FIELD_NUMBER: _builtins.int
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
     PASSWORD_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
     email: _builtins.str
     """Email address of the new user; unique regardless of letter case."""
     display_name: _builtins.str
     """Name shown to other people."""
     password: _builtins.str
     """Initial password. Stored only as a hash and never returned."""
+    request_id: _builtins.str
+    """Identifies this request (AIP-155), so that sending it again after a failure (a
+    timeout, a lost connection, UNAVAILABLE) creates the user at most once: a request
+    with the request_id of an earlier CreateUser and the same fields answers the user
+    that one created; with other fields, it is refused with INVALID_ARGUMENT. A UUID,
+    new for every user to create; empty: no such guarantee.
+    """
     def __init__(
         self,
         *,
         email: _builtins.str = ...,
         display_name: _builtins.str = ...,
         password: _builtins.str = ...,
+        request_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "email", b"email", "password", b"password"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["display_name", b"display_name", "email", b"email", "password", b"password", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

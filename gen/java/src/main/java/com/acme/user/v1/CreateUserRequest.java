@@ -35,6 +35,7 @@ private static final long serialVersionUID = 0L;
     email_ = "";
     displayName_ = "";
     password_ = "";
+    requestId_ = "";
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -196,6 +197,61 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int REQUEST_ID_FIELD_NUMBER = 4;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object requestId_ = "";
+  /**
+   * <pre>
+   * Identifies this request (AIP-155), so that sending it again after a failure (a
+   * timeout, a lost connection, UNAVAILABLE) creates the user at most once: a request
+   * with the request_id of an earlier CreateUser and the same fields answers the user
+   * that one created; with other fields, it is refused with INVALID_ARGUMENT. A UUID,
+   * new for every user to create; empty: no such guarantee.
+   * </pre>
+   *
+   * <code>string request_id = 4 [json_name = "requestId", (.buf.validate.field) = { ... }</code>
+   * @return The requestId.
+   */
+  @java.lang.Override
+  public java.lang.String getRequestId() {
+    java.lang.Object ref = requestId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      requestId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Identifies this request (AIP-155), so that sending it again after a failure (a
+   * timeout, a lost connection, UNAVAILABLE) creates the user at most once: a request
+   * with the request_id of an earlier CreateUser and the same fields answers the user
+   * that one created; with other fields, it is refused with INVALID_ARGUMENT. A UUID,
+   * new for every user to create; empty: no such guarantee.
+   * </pre>
+   *
+   * <code>string request_id = 4 [json_name = "requestId", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for requestId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getRequestIdBytes() {
+    java.lang.Object ref = requestId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      requestId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -219,6 +275,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(password_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 3, password_);
     }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(requestId_)) {
+      com.google.protobuf.GeneratedMessage.writeString(output, 4, requestId_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -231,6 +290,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(password_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(3, password_);
+    }
+    if (!com.google.protobuf.GeneratedMessage.isStringEmpty(requestId_)) {
+      size += com.google.protobuf.GeneratedMessage.computeStringSize(4, requestId_);
     }
     return size;
   }
@@ -262,6 +324,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getDisplayName())) return false;
     if (!getPassword()
         .equals(other.getPassword())) return false;
+    if (!getRequestId()
+        .equals(other.getRequestId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -279,6 +343,8 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getDisplayName().hashCode();
     hash = (37 * hash) + PASSWORD_FIELD_NUMBER;
     hash = (53 * hash) + getPassword().hashCode();
+    hash = (37 * hash) + REQUEST_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getRequestId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -417,6 +483,7 @@ private static final long serialVersionUID = 0L;
       email_ = "";
       displayName_ = "";
       password_ = "";
+      requestId_ = "";
       return this;
     }
 
@@ -459,6 +526,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000004) != 0)) {
         result.password_ = password_;
       }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.requestId_ = requestId_;
+      }
     }
 
     @java.lang.Override
@@ -486,6 +556,11 @@ private static final long serialVersionUID = 0L;
       if (!other.getPassword().isEmpty()) {
         password_ = other.password_;
         bitField0_ |= 0x00000004;
+        onChanged();
+      }
+      if (!other.getRequestId().isEmpty()) {
+        requestId_ = other.requestId_;
+        bitField0_ |= 0x00000008;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -527,6 +602,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 26
+            case 34: {
+              requestId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 34
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -816,6 +896,118 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       password_ = value;
       bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object requestId_ = "";
+    /**
+     * <pre>
+     * Identifies this request (AIP-155), so that sending it again after a failure (a
+     * timeout, a lost connection, UNAVAILABLE) creates the user at most once: a request
+     * with the request_id of an earlier CreateUser and the same fields answers the user
+     * that one created; with other fields, it is refused with INVALID_ARGUMENT. A UUID,
+     * new for every user to create; empty: no such guarantee.
+     * </pre>
+     *
+     * <code>string request_id = 4 [json_name = "requestId", (.buf.validate.field) = { ... }</code>
+     * @return The requestId.
+     */
+    public java.lang.String getRequestId() {
+      java.lang.Object ref = requestId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        requestId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Identifies this request (AIP-155), so that sending it again after a failure (a
+     * timeout, a lost connection, UNAVAILABLE) creates the user at most once: a request
+     * with the request_id of an earlier CreateUser and the same fields answers the user
+     * that one created; with other fields, it is refused with INVALID_ARGUMENT. A UUID,
+     * new for every user to create; empty: no such guarantee.
+     * </pre>
+     *
+     * <code>string request_id = 4 [json_name = "requestId", (.buf.validate.field) = { ... }</code>
+     * @return The bytes for requestId.
+     */
+    public com.google.protobuf.ByteString
+        getRequestIdBytes() {
+      java.lang.Object ref = requestId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        requestId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Identifies this request (AIP-155), so that sending it again after a failure (a
+     * timeout, a lost connection, UNAVAILABLE) creates the user at most once: a request
+     * with the request_id of an earlier CreateUser and the same fields answers the user
+     * that one created; with other fields, it is refused with INVALID_ARGUMENT. A UUID,
+     * new for every user to create; empty: no such guarantee.
+     * </pre>
+     *
+     * <code>string request_id = 4 [json_name = "requestId", (.buf.validate.field) = { ... }</code>
+     * @param value The requestId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRequestId(
+        java.lang.String value) {
+      java.util.Objects.requireNonNull(value);
+      requestId_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Identifies this request (AIP-155), so that sending it again after a failure (a
+     * timeout, a lost connection, UNAVAILABLE) creates the user at most once: a request
+     * with the request_id of an earlier CreateUser and the same fields answers the user
+     * that one created; with other fields, it is refused with INVALID_ARGUMENT. A UUID,
+     * new for every user to create; empty: no such guarantee.
+     * </pre>
+     *
+     * <code>string request_id = 4 [json_name = "requestId", (.buf.validate.field) = { ... }</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearRequestId() {
+      requestId_ = getDefaultInstance().getRequestId();
+      bitField0_ = (bitField0_ & ~0x00000008);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Identifies this request (AIP-155), so that sending it again after a failure (a
+     * timeout, a lost connection, UNAVAILABLE) creates the user at most once: a request
+     * with the request_id of an earlier CreateUser and the same fields answers the user
+     * that one created; with other fields, it is refused with INVALID_ARGUMENT. A UUID,
+     * new for every user to create; empty: no such guarantee.
+     * </pre>
+     *
+     * <code>string request_id = 4 [json_name = "requestId", (.buf.validate.field) = { ... }</code>
+     * @param value The bytes for requestId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setRequestIdBytes(
+        com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      checkByteStringIsUtf8(value);
+      requestId_ = value;
+      bitField0_ |= 0x00000008;
       onChanged();
       return this;
     }

@@ -69,4 +69,32 @@ public interface CreateUserRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getPasswordBytes();
+
+  /**
+   * <pre>
+   * Identifies this request (AIP-155), so that sending it again after a failure (a
+   * timeout, a lost connection, UNAVAILABLE) creates the user at most once: a request
+   * with the request_id of an earlier CreateUser and the same fields answers the user
+   * that one created; with other fields, it is refused with INVALID_ARGUMENT. A UUID,
+   * new for every user to create; empty: no such guarantee.
+   * </pre>
+   *
+   * <code>string request_id = 4 [json_name = "requestId", (.buf.validate.field) = { ... }</code>
+   * @return The requestId.
+   */
+  java.lang.String getRequestId();
+  /**
+   * <pre>
+   * Identifies this request (AIP-155), so that sending it again after a failure (a
+   * timeout, a lost connection, UNAVAILABLE) creates the user at most once: a request
+   * with the request_id of an earlier CreateUser and the same fields answers the user
+   * that one created; with other fields, it is refused with INVALID_ARGUMENT. A UUID,
+   * new for every user to create; empty: no such guarantee.
+   * </pre>
+   *
+   * <code>string request_id = 4 [json_name = "requestId", (.buf.validate.field) = { ... }</code>
+   * @return The bytes for requestId.
+   */
+  com.google.protobuf.ByteString
+      getRequestIdBytes();
 }

@@ -6,18 +6,23 @@
     probe [--wait SECONDS]               0 once the running server answers ready, else 1
     migrate [--revision REV] [--down]    apply the migrations (up to head, or down to REV)
     revision -m MSG [--autogenerate]     write the next migration (0002_add_locale.py)
+    db-shell                             sqlite3 or psql on the database the settings name
     <the service's own commands>         create-admin, rotate-keys, ...
 
 The settings are loaded once, before the command runs; invalid settings are reported by
-key and end the process with exit code 2, before anything starts. ``command_line`` and
-``settings_or_report`` are the parts a service with another kind of server shares.
+key and end the process with exit code 2, before anything starts. A database that cannot
+be used is one line too (``servicekit.dbcheck``: the setting, where it points, the cause),
+exit code 2; ``serve`` connects once before it starts. ``migrate`` says in one line what
+it did. ``command_line`` and ``settings_or_report`` are the parts a service with another
+kind of server shares.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,7 +30,9 @@ import structlog
 from alembic.util import CommandError
 
 from servicekit.config import ConfigError
-from servicekit.db import migrate, new_revision
+from servicekit.db import current, migrate, new_revision
+from servicekit.dbcheck import check_reachable, database_problem, where
+from servicekit.dbshell import open_shell
 from servicekit.definition import STANDARD_COMMANDS, ServiceDefinition, ServiceSettings
 from servicekit.grpc.standard import serve_service
 from servicekit.logging import configure_logging
@@ -40,13 +47,27 @@ Run = Callable[[ServiceDefinition[Any], Any, argparse.Namespace], int]
 def main(service: ServiceDefinition[Any], argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, load the settings, run the command; its exit code."""
     args = _parser(service).parse_args(argv)
-    settings = settings_or_report(service.name, service.settings, args.env_file)
+    settings = settings_or_report(
+        service.name, service.settings, args.env_file, other_variables=service.other_variables
+    )
     if settings is None:
         return 2
     standard = _STANDARD.get(args.command)
-    if standard is not None:
-        return standard(service, settings, args)
-    return service.command(args.command).run(settings, args)
+    try:
+        if standard is not None:
+            return standard(service, settings, args)
+        return service.command(args.command).run(settings, args)
+    except Exception as exc:  # the outermost boundary: a database error is one line
+        line = database_problem(
+            exc,
+            service=service.name,
+            setting=_database_setting(service),
+            url=settings.database.url.reveal(),
+        )
+        if line is None:
+            raise
+        print(line, file=sys.stderr, flush=True)
+        return 2
 
 
 def command_line(
@@ -58,13 +79,32 @@ def command_line(
     return parser, parser.add_subparsers(dest="command", required=True)
 
 
-def settings_or_report(service: str, load: Callable[..., S], env_file: Path | None) -> S | None:
-    """``load(env_file=...)``, or None after printing every problem to stderr."""
+def settings_or_report(
+    service: str,
+    load: Callable[..., S],
+    env_file: Path | None,
+    *,
+    other_variables: Collection[str] = (),
+) -> S | None:
+    """``load(env_file=...)``, or None after printing every problem to stderr: one line
+    for one problem (``user: invalid settings: USER_GRPC__PROT: unknown setting, ...``),
+    else a line with their number, then one line each."""
     try:
+        if other_variables:
+            return load(env_file=env_file, other_variables=other_variables)
         return load(env_file=env_file)
     except ConfigError as exc:
-        print(f"{service}: invalid settings\n{exc}", file=sys.stderr)
+        problems = exc.problems
+        if len(problems) == 1:
+            print(f"{service}: invalid settings: {problems[0]}", file=sys.stderr)
+        else:
+            lines = "".join(f"\n  {problem}" for problem in problems)
+            print(f"{service}: invalid settings, {len(problems)} problems:{lines}", file=sys.stderr)
         return None
+
+
+def _database_setting(service: ServiceDefinition[Any]) -> str:
+    return f"{service.env_prefix}_DATABASE__URL"
 
 
 def _parser(service: ServiceDefinition[Any]) -> argparse.ArgumentParser:
@@ -91,6 +131,9 @@ def _parser(service: ServiceDefinition[Any]) -> argparse.ArgumentParser:
     revision.add_argument(
         "--autogenerate", action="store_true", help="write what the models add to the schema"
     )
+    commands.add_parser(
+        "db-shell", help="a SQL shell (sqlite3 or psql) on the database the settings name"
+    )
     for command in service.commands:
         command.arguments(commands.add_parser(command.name, help=command.help))
     return parser
@@ -99,6 +142,7 @@ def _parser(service: ServiceDefinition[Any]) -> argparse.ArgumentParser:
 def _serve(
     service: ServiceDefinition[Any], settings: ServiceSettings, args: argparse.Namespace
 ) -> int:
+    check_reachable(settings.database)  # a database it cannot use: one line, exit code 2
     return serve_service(
         service.create_server,
         settings,
@@ -118,12 +162,35 @@ def _probe(
 def _migrate(
     service: ServiceDefinition[Any], settings: ServiceSettings, args: argparse.Namespace
 ) -> int:
+    """Migrate, then one line: ``user: migrated .run/user.db from 0001 to 0002``."""
     configure_logging(settings.logging, service=service.name)
-    reached = migrate(
-        settings.database.url, service.migrations, target=args.revision, down=args.down
-    )
-    structlog.get_logger(service.module).info("migrated", revision=reached)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl." ...
+    url = settings.database.url
+    before = current(url, service.migrations)
+    migrate(url, service.migrations, target=args.revision, down=args.down)
+    after = current(url, service.migrations)
+    place = where(url.reveal())
+    if before == after:
+        print(f"{service.name}: {place} is up to date ({_revision_name(after)})", flush=True)
+    else:
+        print(
+            f"{service.name}: migrated {place} from {_revision_name(before)} "
+            f"to {_revision_name(after)}",
+            flush=True,
+        )
     return 0
+
+
+def _revision_name(revision: str | None) -> str:
+    return revision or "an empty schema"
+
+
+def _db_shell(
+    service: ServiceDefinition[Any], settings: ServiceSettings, args: argparse.Namespace
+) -> int:
+    return open_shell(
+        settings.database.url.reveal(), service=service.name, setting=_database_setting(service)
+    )
 
 
 def _revision(
@@ -146,4 +213,5 @@ _STANDARD: dict[str, Run] = {
     "probe": _probe,
     "migrate": _migrate,
     "revision": _revision,
+    "db-shell": _db_shell,
 }

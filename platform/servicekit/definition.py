@@ -1,8 +1,9 @@
 """A service, declared once: what servicekit needs to run it, and the commands it adds.
 
 A service's ``definition.py`` is one declaration; its ``__main__.py`` hands it to
-``servicekit.cli.main``, which gives it ``serve``, ``probe``, ``migrate`` and ``revision``
-(and ``--env-file``, the settings check and the exit codes) beside its own commands::
+``servicekit.cli.main``, which gives it ``serve``, ``probe``, ``migrate``, ``revision`` and
+``db-shell`` (and ``--env-file``, the settings check, one-line errors and the exit codes)
+beside its own commands::
 
     SERVICE = ServiceDefinition(
         name="user",                      # python -m services.user; logs; probe lines
@@ -10,7 +11,9 @@ A service's ``definition.py`` is one declaration; its ``__main__.py`` hands it t
         create_server=create_server,      # the wiring function of app.py
         migrations=MIGRATIONS_DIR,        # the alembic revisions
         metadata=metadata,                # the models they build (for revision --autogenerate)
-        commands=(Command(name="create-admin", help="...", run=..., arguments=...),),
+        commands=(                        # its own; `variables`: the USER_ ones it reads
+            Command(name="create-admin", help="...", run=..., variables=("USER_ADMIN_PASSWORD",)),
+        ),
     )
 
 Declaring builds nothing: no settings are read, no engine or server is made until a
@@ -33,7 +36,7 @@ from servicekit.logging import LoggingSettings
 
 __all__ = ["STANDARD_COMMANDS", "Command", "ServiceDefinition", "ServiceSettings"]
 
-STANDARD_COMMANDS = ("serve", "probe", "migrate", "revision")
+STANDARD_COMMANDS = ("serve", "probe", "migrate", "revision", "db-shell")
 """What every service's command line has; a service's own commands take other names."""
 
 
@@ -56,13 +59,16 @@ class Command(Generic[S]):
     """One command of one service (``create-admin``, ``rotate-keys``).
 
     ``arguments`` adds its options to its parser; ``run`` gets the loaded settings and the
-    parsed arguments, and returns the exit code.
+    parsed arguments, and returns the exit code. ``variables`` are the environment variables
+    of the service's prefix it reads itself (``USER_ADMIN_PASSWORD``): the settings loader
+    does not report them as unknown settings, whichever command runs.
     """
 
     name: str
     help: str
     run: Callable[[S, argparse.Namespace], int]
     arguments: Callable[[argparse.ArgumentParser], None] = _no_arguments
+    variables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -91,6 +97,11 @@ class ServiceDefinition(Generic[S]):
     def env_prefix(self) -> str:
         """The prefix of its environment variables (``USER`` of ``USER_GRPC__PORT``)."""
         return self.settings.prefix
+
+    @property
+    def other_variables(self) -> frozenset[str]:
+        """The variables of its prefix that its commands read and that are no settings."""
+        return frozenset(name for command in self.commands for name in command.variables)
 
     def command(self, name: str) -> Command[S]:
         """The service's own command called ``name``."""

@@ -16,6 +16,8 @@ __all__ = ["backends", "catalogue", "import_contracts", "procfiles", "start_orde
 GENERATED = "Generated from the service manifests (services/*/service.yaml) by `make generate`."
 READY_LINE = "the stack is ready; Ctrl-C stops it"
 CATALOGUE = "platform/deploy/services.yaml"
+# The contracts: `make dev` regenerates the stack's outputs when one of them changes.
+CONTRACTS = "api/proto"
 # What every service's process runs on, besides its own folder: a change there restarts it.
 SHARED = ("platform/servicekit", "gen/python")
 # The gateway also serves the OpenAPI document and reads it with contractkit.
@@ -43,16 +45,18 @@ def start_order(manifests: Sequence[ServiceManifest]) -> list[ServiceManifest]:
 
 def procfiles(manifests: Sequence[ServiceManifest]) -> dict[str, str]:
     ordered = start_order(manifests)
-    probes = " && ".join(f"python -m {m.package} probe --wait 60" for m in ordered)
+    packages = " ".join(m.package for m in ordered)
     ready = (
-        f'ready: {probes} && echo "{READY_LINE}" '
-        "&& trap 'exit 0' INT TERM && while sleep 1; do :; done\n"
+        f"ready: python -m servicekit.probe --wait 60 {packages} "
+        f'&& echo "{READY_LINE}" '
+        "&& trap 'exit 0' INT TERM && while sleep 1; do :; done 2>/dev/null\n"
     )
     up = [
         "# The local stack of `make up`, run by honcho (one line per service, logs prefixed by\n",
         "# name). Migrations run before it starts; every address is a setting.\n",
-        "# `ready` awaits every service's readiness (its `probe` command), prints the addresses,\n",
-        "# then idles: honcho stops the whole stack if it gives up (not ready within 60 s).\n",
+        "# `ready` awaits every service's readiness (their `probe` commands, all at once, in one\n",
+        "# interpreter), prints the addresses, then idles: honcho stops the whole stack if it\n",
+        "# gives up (not ready within 60 s).\n",
         f"# {GENERATED}\n",
     ]
     up += [f"{m.name}: exec python -m {m.package} serve\n" for m in ordered]
@@ -60,12 +64,19 @@ def procfiles(manifests: Sequence[ServiceManifest]) -> dict[str, str]:
         "# `make dev`: the stack of `make up`, each service restarted (watchfiles) when its code\n",
         "# or settings, the shared runtime or the generated stubs change (the gateway: also the\n",
         "# OpenAPI document). watchfiles' default filter skips __pycache__ and editor files.\n",
+        "# `contracts` regenerates the stubs and the OpenAPI document when a .proto file of\n",
+        f"# {CONTRACTS} changes (`make stack-generated`), so a contract edit restarts what it\n",
+        "# concerns; a generation error is one line, and the services keep running.\n",
         "# `ready`: as in the Procfile.\n",
         f"# {GENERATED}\n",
     ]
     for m in ordered:
         watched = " ".join((f"services/{m.name}", *_shared(m)))
         dev.append(f'{m.name}: exec watchfiles "python -m {m.package} serve" {watched}\n')
+    dev.append(
+        f"contracts: exec python -m stackkit.regenerate {CONTRACTS} "
+        "-- make --no-print-directory stack-generated\n"
+    )
     return {"Procfile": "".join([*up, ready]), "Procfile.dev": "".join([*dev, ready])}
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "backend_names",
     "backends_of",
     "loading_class",
+    "unusable_variables",
     "valid_name",
 ]
 
@@ -68,6 +69,22 @@ def backend_names(
     names = sorted(name for name in found if valid_name(name))
     problems = [ConfigProblem(f"{BACKENDS}.{n}", NAME_RULE) for n in sorted(found - set(names))]
     return names, problems
+
+
+def unusable_variables(
+    sources: Iterable[Mapping[str, str | None]], *, prefix: str, names: Iterable[str]
+) -> set[str]:
+    """The ``{PREFIX}_BACKENDS__<NAME>__...`` variables of a name that is not among ``names``
+    (one ``backend_names`` refused, and reported already): not unknown settings too."""
+    start = f"{prefix.upper().rstrip('_')}_{BACKENDS.upper()}__"
+    usable = set(names)
+    return {
+        variable
+        for source in sources
+        for variable in source
+        if variable.upper().startswith(start)
+        and variable[len(start) :].split("__", 1)[0].lower() not in usable
+    }
 
 
 def _file_names(settings_file: Path) -> set[str]:

@@ -31,6 +31,7 @@ from services.gateway.backendmap import (
     backend_names,
     backends_of,
     loading_class,
+    unusable_variables,
     valid_name,
 )
 
@@ -64,6 +65,9 @@ class HttpSettings:
     - ``readiness_cache_seconds``: how long one round of backend health checks answers
       ``/readyz``; ``jwks_cache_seconds`` the same for ``/.well-known/jwks.json``.
     - ``max_body_bytes``: larger request bodies are refused with 413 before they are read.
+    - ``max_concurrent_requests``: requests to the backends at once; one more is answered
+      503 at once (0: no bound). ``retry_after_seconds``: the ``Retry-After`` of every 503
+      that carries no delay of a backend's.
     - ``trusted_proxies``: the proxies (addresses or networks) whose ``X-Forwarded-For``
       names the client; empty (the default): the client is the peer, and the header is
       ignored. The client's address keys the rate limits and is forwarded to the services.
@@ -77,6 +81,8 @@ class HttpSettings:
     readiness_cache_seconds: float = 1.0
     jwks_cache_seconds: float = 10.0
     max_body_bytes: int = 1024 * 1024
+    max_concurrent_requests: int = 128
+    retry_after_seconds: float = 1.0
     trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -95,6 +101,8 @@ class HttpSettings:
             problems.append("readiness_cache_seconds and jwks_cache_seconds must be >= 0")
         if self.max_body_bytes < 1:
             problems.append(f"max_body_bytes must be >= 1, got {self.max_body_bytes}")
+        if self.max_concurrent_requests < 0 or self.retry_after_seconds < 0:
+            problems.append("max_concurrent_requests and retry_after_seconds must be >= 0")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -279,9 +287,15 @@ def load(
         defaults=defaults,
     )
     schema = loading_class(GatewaySettings, BackendSettings, names, defaults)
+    refused = unusable_variables([*file_variables, env], prefix=ENV_PREFIX, names=names)
     try:
         loaded = load_settings(
-            schema, service_dir=SERVICE_DIR, prefix=ENV_PREFIX, env=env, env_file=env_file
+            schema,
+            service_dir=SERVICE_DIR,
+            prefix=ENV_PREFIX,
+            env=env,
+            env_file=env_file,
+            other_variables=refused,
         )
     except ConfigError as exc:
         raise ConfigError([*problems, *exc.problems]) from None

@@ -7,16 +7,19 @@ Layers, lowest first: ``settings.toml`` in the service's folder, an optional env
 ``["a", "b"]`` a list), except for text fields (str, Secret, Path, string Literal), which
 keep the exact text: a password ``0123`` or ``true`` stays that string.
 
-Unknown keys in the files are problems (a typo must not be ignored). Unknown ``{PREFIX}_``
-variables in ``env`` are not: the process environment is shared, and Kubernetes injects
-``USER_PORT``, ``USER_SERVICE_HOST``... for a Service called ``user``.
+Unknown keys are problems wherever they come from (a typo must not be ignored): a key of
+a file by its dotted path (``grpc.prot``), a ``{PREFIX}_`` variable of the env file or of
+``env`` by its name, with the closest setting's variable (``USER_GRPC__PROT: unknown
+setting, did you mean USER_GRPC__PORT?``). Not reported: the variables Kubernetes injects
+for a Service (``USER_PORT=tcp://...``, ``USER_SERVICE_HOST``..., see
+``servicekit.config.variables``) and the ``other_variables`` a command reads itself.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar, cast
@@ -27,6 +30,7 @@ from dynaconf import Dynaconf, DynaconfFormatError, DynaconfParseError
 from servicekit.config.convert import build, insecure_values, unknown_keys, wants_text
 from servicekit.config.errors import ConfigError, ConfigProblem
 from servicekit.config.schema import Struct, describe, non_null
+from servicekit.config.variables import is_service_link, known_path, suggestion
 
 __all__ = ["SETTINGS_FILE", "SettingsLoader", "load_settings"]
 
@@ -44,6 +48,7 @@ def load_settings(
     prefix: str,
     env: Mapping[str, str],
     env_file: Path | None = None,
+    other_variables: Collection[str] = (),
 ) -> _T:
     """Load, validate and freeze the settings that ``cls`` (a frozen dataclass) declares.
 
@@ -52,18 +57,24 @@ def load_settings(
     Settings come only from ``service_dir/settings.toml``, ``env_file`` and ``env``;
     dynaconf itself still reads its ``*_FOR_DYNACONF`` variables and ``@format {env[X]}``
     from ``os.environ`` (the first are refused when they appear in ``env``).
+    ``other_variables`` are variables of the prefix that are no settings (a command's own,
+    such as ``USER_ADMIN_PASSWORD``): they are neither applied nor reported.
     """
     schema = describe(cls)
     if _has_insecure_defaults(schema) and schema.field("environment") is None:
         raise TypeError(f"{cls.__name__} marks insecure defaults but has no environment field")
-    env_prefix = prefix.upper().rstrip("_") + "_"
+    variables = _Variables(schema, prefix.upper().rstrip("_") + "_", frozenset(other_variables))
     problems = [ConfigProblem(name, _META_RULE) for name in env if _is_meta_variable(name)]
     layers = _read_defaults(service_dir / SETTINGS_FILE)
-    if env_file is not None:
-        problems += _apply(layers, schema, _read_env_file(env_file, problems), env_prefix)
     problems += unknown_keys(schema, _snapshot(layers, problems))
-    problems += _apply(layers, schema, env, env_prefix)
+    if env_file is not None:
+        file_variables = _read_env_file(env_file, problems)
+        problems += variables.apply(layers, file_variables, origin=f" (in {env_file})")
+    problems += variables.apply(layers, env)
     data = _snapshot(layers, problems)
+    # A variable may set a whole table (USER_GRPC='{port = 1}'): its keys are checked here,
+    # those of the file were above.
+    problems += [p for p in unknown_keys(schema, data) if p not in problems]
     settings = build(schema, data, problems)
     environment = _environment(schema, data)
     if environment is not None and environment != "development":
@@ -88,13 +99,20 @@ class SettingsLoader(Generic[_T]):
     service_dir: Path
     prefix: str
 
-    def __call__(self, env: Mapping[str, str] | None = None, env_file: Path | None = None) -> _T:
+    def __call__(
+        self,
+        env: Mapping[str, str] | None = None,
+        env_file: Path | None = None,
+        *,
+        other_variables: Collection[str] = (),
+    ) -> _T:
         return load_settings(
             self.cls,
             service_dir=self.service_dir,
             prefix=self.prefix,
             env=os.environ if env is None else env,
             env_file=env_file,
+            other_variables=other_variables,
         )
 
 
@@ -130,22 +148,44 @@ def _read_env_file(env_file: Path, problems: list[ConfigProblem]) -> Mapping[str
     return dotenv_values(env_file, interpolate=False)
 
 
-def _apply(
-    layers: Dynaconf, schema: Struct, source: Mapping[str, str | None], env_prefix: str
-) -> list[ConfigProblem]:
-    """Set every ``{PREFIX}_`` variable of ``source`` the way dynaconf's env loader would."""
-    problems = []
-    for name in sorted(source):  # parents before children: GRPC before GRPC__PORT
-        raw = source[name]
-        if raw is None or not name.startswith(env_prefix) or name == env_prefix:
-            continue
-        key = name.removeprefix(env_prefix)
-        path = key.lower().split("__")
-        try:
-            layers.set(key, raw, tomlfy=not wants_text(schema, path), loader_identifier="env")
-        except (ValueError, DynaconfParseError, DynaconfFormatError):  # an @token failed
-            problems.append(ConfigProblem(".".join(path), f"{name}: the @token cannot be applied"))
-    return problems
+@dataclass(frozen=True, slots=True)
+class _Variables:
+    """The ``{PREFIX}_`` variables of one schema: which are settings, and applying them."""
+
+    schema: Struct
+    prefix: str
+    others: frozenset[str]
+
+    def apply(
+        self, layers: Dynaconf, source: Mapping[str, str | None], origin: str = ""
+    ) -> list[ConfigProblem]:
+        """Set every setting's variable of ``source`` as dynaconf's env loader would; a
+        problem for each variable of the prefix that names no setting."""
+        problems = []
+        for name in sorted(source):  # parents before children: GRPC before GRPC__PORT
+            raw = source[name]
+            if raw is None or not name.startswith(self.prefix) or name == self.prefix:
+                continue
+            key = name.removeprefix(self.prefix)
+            path = key.lower().split("__")
+            if not known_path(self.schema, path):
+                if name not in self.others and not is_service_link(name, raw):
+                    problems.append(self._unknown(name, origin))
+                continue
+            tomlfy = not wants_text(self.schema, path)
+            try:
+                layers.set(key, raw, tomlfy=tomlfy, loader_identifier="env")
+            except (ValueError, DynaconfParseError, DynaconfFormatError):  # an @token failed
+                rule = f"{name}: the @token cannot be applied"
+                problems.append(ConfigProblem(".".join(path), rule))
+        return problems
+
+    def _unknown(self, name: str, origin: str) -> ConfigProblem:
+        rule = f"unknown setting{origin}"
+        close = suggestion(self.schema, self.prefix, name)
+        if close is not None:
+            rule += f", did you mean {close}?"
+        return ConfigProblem(name, rule)
 
 
 def _environment(schema: Struct, data: Mapping[str, object]) -> str | None:

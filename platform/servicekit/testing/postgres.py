@@ -39,7 +39,14 @@ from typing import Self
 
 from servicekit.testing.ports import free_port
 
-__all__ = ["LocalPostgres", "PostgresUnavailable", "binaries", "create_databases", "run"]
+__all__ = [
+    "LocalPostgres",
+    "PostgresUnavailable",
+    "binaries",
+    "create_databases",
+    "run",
+    "running_url",
+]
 
 SUPERUSER = "postgres"
 _UNPRIVILEGED = "nobody"
@@ -437,6 +444,33 @@ def run(command: list[str], *, data_dir: Path | None, port: int, databases: list
         return child.wait()
 
 
+def running_url(data_dir: Path, database: str) -> str:
+    """The URL of ``database`` on the server that runs on the cluster ``data_dir`` (the
+    one ``make up DB=postgres`` keeps in ``.run/postgres``); ``PostgresUnavailable`` when
+    no server answers there."""
+    import psycopg  # noqa: PLC0415
+
+    pid_file = data_dir / "postmaster.pid"
+    try:
+        port = int(pid_file.read_text().splitlines()[3])  # the fourth line: the port
+    except (OSError, ValueError, IndexError):
+        raise PostgresUnavailable(
+            f"no server runs on {data_dir} (make up DB=postgres starts one)"
+        ) from None
+    try:
+        with psycopg.connect(
+            host="127.0.0.1", port=port, user=SUPERUSER, dbname=database, connect_timeout=2
+        ):
+            pass
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0].rpartition(" failed: ")[2]
+        raise PostgresUnavailable(
+            f"the server of {data_dir} (port {port}) does not answer for {database!r}: "
+            f"{reason.removeprefix('FATAL:').strip()}"
+        ) from None
+    return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/{database}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m servicekit.testing.postgres",
@@ -458,12 +492,24 @@ def main(argv: list[str] | None = None) -> int:
         help="create NAME if missing; the command gets NAME_DATABASE__URL (repeatable)",
     )
     run_parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    url_parser = commands.add_parser(
+        "url", help="print the URL of a database on the server running on a cluster folder"
+    )
+    url_parser.add_argument("--data", type=Path, required=True, help="the cluster's folder")
+    url_parser.add_argument("--database", required=True, metavar="NAME")
     guard_parser = commands.add_parser("guard", help="(internal) run a server for its owner")
     guard_parser.add_argument("--owner", type=int, required=True)
     guard_parser.add_argument("--user")
     guard_parser.add_argument("--remove", type=Path)
     guard_parser.add_argument("argv", nargs=argparse.REMAINDER)
     arguments = parser.parse_args(argv)
+    if arguments.command == "url":
+        try:
+            print(running_url(arguments.data, arguments.database))
+        except PostgresUnavailable as exc:
+            print(f"postgres: {exc}", file=sys.stderr)
+            return 2
+        return 0
     command = arguments.argv[1:] if arguments.argv[:1] == ["--"] else arguments.argv
     if arguments.command == "guard":
         return guard(command, owner=arguments.owner, user=arguments.user, remove=arguments.remove)

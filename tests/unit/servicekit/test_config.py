@@ -213,7 +213,9 @@ def test_an_unknown_prefixed_key_in_the_env_file_is_reported(tmp_path: Path) -> 
     with pytest.raises(ConfigError) as error:
         load_user(tmp_path, env_file=env_file)
 
-    assert problems_of(error) == ["grpc.prot: unknown key, did you mean 'grpc.port'?"]
+    assert problems_of(error) == [
+        f"USER_GRPC__PROT: unknown setting (in {env_file}), did you mean USER_GRPC__PORT?"
+    ]
 
 
 def test_unknown_prefixed_env_vars_are_ignored_like_kubernetes_service_links(

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import http.server
+import io
+import sys
 import threading
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,10 +21,14 @@ from servicekit.probe import (
     Outcome,
     grpc_ready,
     http_ready,
+    probe_all,
     probe_grpc_service,
     reachable_host,
+    report,
+    running,
     wait_until,
 )
+from servicekit.probe import main as probe_main
 from servicekit.testing.ports import free_port
 from servicekit.tls import TlsServerSettings
 from tests.unit.servicekit._fake_user_service import running_server
@@ -162,3 +170,95 @@ def test_the_command_fails_naming_what_it_last_saw(capsys: pytest.CaptureFixture
     assert code == 1
     assert captured.out == ""
     assert captured.err == f"auth: not ready after 0.3 s (grpc 127.0.0.1:{port}: UNAVAILABLE)\n"
+
+
+# Every service at once: `python -m servicekit.probe` (make up's `ready` process)
+
+
+def test_the_services_are_probed_at_the_same_time() -> None:
+    everyone_asking = threading.Barrier(3, timeout=30)  # one at a time never gets through
+
+    def service(argv: Sequence[str]) -> int:
+        assert list(argv) == ["probe", "--wait", "60"]
+        everyone_asking.wait()
+        return 0
+
+    assert probe_all([service, service, service], wait=60) == 0
+
+
+def test_the_stack_is_not_ready_when_one_service_is_not() -> None:
+    assert probe_all([lambda argv: 0, lambda argv: 1, lambda argv: 0], wait=1) == 1
+
+
+def test_running_names_the_services_that_answer_and_prints_nothing_else(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def answering(argv: Sequence[str]) -> int:
+        print("user: ready   grpc 127.0.0.1:50051   metrics http://127.0.0.1:9464/metrics")
+        return 0
+
+    def silent(argv: Sequence[str]) -> int:
+        print("auth: not ready after 0 s (grpc 127.0.0.1:50052: UNAVAILABLE)", file=sys.stderr)
+        return 1
+
+    found = running([("user", answering), ("auth", silent)])
+
+    assert found == ["user at grpc 127.0.0.1:50051"]
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.fixture
+def services_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A package of two importable services, `<package>.up` (answers) and `.down` (does
+    not); its name is the test's own, so that no other module is called the same."""
+    package = f"probed_{uuid.uuid4().hex}"
+    for name, code, line in (("up", 0, "up: ready   grpc 127.0.0.1:1"), ("down", 1, "")):
+        folder = tmp_path / package / name
+        folder.mkdir(parents=True)
+        (folder / "__main__.py").write_text(
+            f"def main(argv):\n    print({line!r})\n    return {code}\n"
+        )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return package
+
+
+def test_the_command_says_which_services_already_run(
+    services_on_path: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    up, down = f"{services_on_path}.up", f"{services_on_path}.down"
+
+    assert probe_main(["--running", down, up]) == 0
+    assert capsys.readouterr().out == "up at grpc 127.0.0.1:1\n"
+    assert probe_main(["--running", down]) == 1
+    assert capsys.readouterr().out == ""
+
+
+class _SlowStream(io.StringIO):
+    """An output that lets another thread run in the middle of every print."""
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        time.sleep(0.01)
+        return written
+
+
+def test_services_reporting_at_the_same_moment_print_whole_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = _SlowStream()
+    monkeypatch.setattr(sys, "stdout", out)
+    together = threading.Barrier(3, timeout=30)
+
+    def service(name: str) -> Callable[[Sequence[str]], int]:
+        def main(argv: Sequence[str]) -> int:
+            together.wait()
+            return report(name, lambda: Outcome(True, "up"), wait=0, addresses=[f"grpc {name}"])
+
+        return main
+
+    assert probe_all([service("user"), service("auth"), service("gateway")], wait=0) == 0
+    assert sorted(out.getvalue().splitlines()) == [
+        "auth: ready   grpc auth",
+        "gateway: ready   grpc gateway",
+        "user: ready   grpc user",
+    ]

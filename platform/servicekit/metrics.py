@@ -13,6 +13,11 @@ Nothing registers in prometheus_client's global registry: the wiring creates a r
 
 When a service runs N worker processes sharing one gRPC port, each process has its own
 registry and serves it on ``port + worker_index``; Prometheus scrapes every one of them.
+
+Domain events (users registered, sign-ins by outcome, ...) are ``DomainCounter`` series on
+the same registry, named ``acme_<what>_total``. The use cases never see them: each service
+declares the events it counts as a small port (``services.auth.ports.AuthEvents``) that
+its wiring fills with counters, as it fills the clock.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from prometheus_client.process_collector import ProcessCollector
 from servicekit.binding import BindError
 
 __all__ = [
+    "DOMAIN_PREFIX",
     "HANDLING_BUCKETS",
+    "DomainCounter",
     "GrpcServerMetrics",
     "MetricsSettings",
     "metrics_url",
@@ -40,6 +47,9 @@ HANDLING_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 """Seconds; Prometheus' default buckets, which go-grpc-prometheus uses too."""
 
 _CALL_LABELS = ("grpc_type", "grpc_service", "grpc_method")
+
+DOMAIN_PREFIX = "acme_"
+"""What every domain series' name starts with, apart from the library's and gRPC's."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -93,6 +103,46 @@ class GrpcServerMetrics:
             registry=registry,
             buckets=buckets,
         )
+
+
+class DomainCounter:
+    """A counter of one kind of domain event, ``acme_<name>_total``, on ``registry``.
+
+    With a ``label``, its ``values`` are the only ones it takes (another is a
+    ``ValueError``: a series per value, never per caller's input), and every one of them
+    is exported from the start at 0, so that a ``rate()`` or ``increase()`` sees the first
+    event of each as an increase rather than as the birth of a series.
+    """
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        name: str,
+        documentation: str,
+        *,
+        label: str | None = None,
+        values: tuple[str, ...] = (),
+    ) -> None:
+        if bool(label) != bool(values):
+            raise ValueError(f"{name}: a label needs its values, and values their label")
+        self._values = frozenset(values)
+        self._counter = Counter(
+            f"{DOMAIN_PREFIX}{name}",
+            documentation,
+            (label,) if label else (),
+            registry=registry,
+        )
+        for value in values:
+            self._counter.labels(value)
+
+    def inc(self, value: str | None = None) -> None:
+        """Count one event (of the label value ``value``, for a labelled counter)."""
+        if not self._values:
+            self._counter.inc()
+            return
+        if value not in self._values:
+            raise ValueError(f"{value!r} is not one of {sorted(self._values)}")
+        self._counter.labels(value).inc()
 
 
 def new_registry() -> CollectorRegistry:

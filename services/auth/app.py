@@ -32,7 +32,8 @@ from services.auth.domain import SessionLifetimes
 from services.auth.handlers import AuthServiceHandlers
 from services.auth.key_management import stored_signing_keys
 from services.auth.keys import KeyEncryption, KeyRotation, SigningKeys
-from services.auth.ports import UserDirectory, VerifiedUser
+from services.auth.metrics import AuthMetrics
+from services.auth.ports import AuthEvents, UserDirectory, VerifiedUser
 from services.auth.service import AuthService
 from services.auth.settings import AuthSettings
 from services.auth.tokens import TokenIssuer
@@ -69,7 +70,14 @@ def create_server(
         tracer_provider=runtime.tracer_provider,
         registry=runtime.registry,
     )
-    service = _auth_service(settings, runtime.database, keys, issuer, GrpcUserDirectory(users))
+    service = _auth_service(
+        settings,
+        runtime.database,
+        keys,
+        issuer,
+        GrpcUserDirectory(users),
+        events=AuthMetrics(runtime.registry),
+    )
     service.ensure_signing_key()
     _publish(settings, service)
     server = build_server(
@@ -136,6 +144,8 @@ def _auth_service(
     keys: SigningKeys,
     issuer: TokenIssuer,
     users: UserDirectory | None,
+    *,
+    events: AuthEvents | None = None,
 ) -> AuthService:
     tokens, login = settings.tokens, settings.login
     return AuthService(
@@ -163,6 +173,7 @@ def _auth_service(
             activation_delay=timedelta(seconds=tokens.key_activation_delay_seconds),
         ),
         verifier_leeway=timedelta(seconds=tokens.leeway_seconds),
+        events=events,
     )
 
 

@@ -1,4 +1,6 @@
-"""What the Auth Service needs from outside: the time, waiting, and the user directory.
+"""What the Auth Service needs from outside: the time, waiting, the user directory, and
+somewhere to count what happens (``AuthEvents``: Prometheus counters in the service,
+``services.auth.metrics``; nothing by default).
 
 The real ``UserDirectory`` is an adapter over the User Service's generated client (wired in
 ``app.py``): it calls ``VerifyCredentials`` and ``GetSignInState`` as the service ``auth``
@@ -11,9 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
-__all__ = ["Clock", "Sleep", "UserDirectory", "VerifiedUser", "utc_now"]
+__all__ = [
+    "LOGIN_OUTCOMES",
+    "REVOCATION_REASONS",
+    "AuthEvents",
+    "Clock",
+    "LoginOutcome",
+    "NoEvents",
+    "RevocationReason",
+    "Sleep",
+    "UserDirectory",
+    "VerifiedUser",
+    "utc_now",
+]
 
 Clock = Callable[[], datetime]
 """The current time, as an aware UTC datetime."""
@@ -49,3 +63,47 @@ class UserDirectory(Protocol):
         """The user with this id as it is now, or None once it is deleted (or never was);
         errors as for :meth:`verify` when it cannot tell."""
         ...
+
+
+LoginOutcome = Literal["succeeded", "failed", "locked"]
+"""How a judged sign-in ended: signed in, wrong credentials, or refused by the throttle
+(locked out, or too many attempts in progress) before the password was checked."""
+LOGIN_OUTCOMES: tuple[LoginOutcome, ...] = ("succeeded", "failed", "locked")
+
+RevocationReason = Literal["logout", "refresh_token_reused", "user_deleted", "password_changed"]
+"""Why a session ended before its time."""
+REVOCATION_REASONS: tuple[RevocationReason, ...] = (
+    "logout",
+    "refresh_token_reused",
+    "user_deleted",
+    "password_changed",
+)
+
+
+class AuthEvents(Protocol):
+    """The events of the Auth Service worth counting, told as they happen."""
+
+    def login(self, outcome: LoginOutcome) -> None:
+        """A sign-in ended so (a sign-in the User Service could not judge is none)."""
+        ...
+
+    def refresh_token_reused(self) -> None:
+        """A refresh token was presented again after its use: a stolen copy, or a replay."""
+        ...
+
+    def session_revoked(self, reason: RevocationReason) -> None:
+        """A live session ended, for ``reason``."""
+        ...
+
+
+class NoEvents:
+    """``AuthEvents`` that counts nothing (commands, and use cases built without metrics)."""
+
+    def login(self, outcome: LoginOutcome) -> None:
+        """Not counted."""
+
+    def refresh_token_reused(self) -> None:
+        """Not counted."""
+
+    def session_revoked(self, reason: RevocationReason) -> None:
+        """Not counted."""

@@ -1,7 +1,9 @@
 """The Auth Service's use cases behind one ``AuthService``: plain arguments in, domain objects out.
 
 Sign-in, refresh, logout and purge are here; the signing keys' use cases are
-``key_management``'s and the counting of sign-in attempts is ``throttling``'s.
+``key_management``'s and the counting of sign-in attempts is ``throttling``'s. What
+happens (sign-ins by outcome, refresh tokens reused, sessions revoked and why) is told to
+the injected ``AuthEvents`` once it has happened, committed.
 
 Each use case owns its transactions (``with self._uow() as uow: ... uow.commit()``). No
 transaction is open while the User Service checks a password, while it tells what a user
@@ -29,7 +31,7 @@ from typing import NoReturn
 import structlog
 
 from servicekit.errors import ServiceError
-from services.auth.attempts import AttemptKeys, LoginThrottle
+from services.auth.attempts import AttemptKeys, LoginThrottle, TooManyAttempts
 from services.auth.domain import (
     InvalidCredentials,
     InvalidRefreshToken,
@@ -41,7 +43,16 @@ from services.auth.domain import (
 )
 from services.auth.key_management import ensure_signing_key, rotate_keys
 from services.auth.keys import KeyRotation, SigningKeys
-from services.auth.ports import Clock, Sleep, UserDirectory, VerifiedUser, utc_now
+from services.auth.ports import (
+    AuthEvents,
+    Clock,
+    NoEvents,
+    RevocationReason,
+    Sleep,
+    UserDirectory,
+    VerifiedUser,
+    utc_now,
+)
 from services.auth.throttling import LoginAttemptCounter
 from services.auth.tokens import (
     AccessToken,
@@ -102,8 +113,10 @@ class AuthService:
         clock: Clock = utc_now,
         sleep: Sleep = time.sleep,
         new_id: Callable[[], str] = _new_id,
+        events: AuthEvents | None = None,
     ) -> None:
         self._uow = unit_of_work
+        self._events: AuthEvents = events if events is not None else NoEvents()
         self._users = users
         self._keys = keys
         self._tokens = tokens
@@ -131,16 +144,24 @@ class AuthService:
         """
         self._keys.signing_kid(self._clock())  # unable to sign: refuse before counting
         keys = AttemptKeys.of(email, client)
-        self._attempts.admit(keys)
+        try:
+            self._attempts.admit(keys)
+        except TooManyAttempts:
+            self._events.login("locked")
+            raise
         try:
             user = self._users.verify(email, password)
         except InvalidCredentials:
-            self._attempts.hold_back(self._attempts.failed(keys))
+            attempts = self._attempts.failed(keys)
+            self._events.login("failed")
+            self._attempts.hold_back(attempts)
             raise
         except ServiceError:
             self._attempts.release(keys)  # the password was not judged: do not count it
             raise
-        return self._sign_in(keys, user)
+        pair = self._sign_in(keys, user)
+        self._events.login("succeeded")
+        return pair
 
     def refresh(self, refresh_token: str) -> TokenPair:
         """A new pair for a refresh token, which stops working; a used one ends the session.
@@ -154,16 +175,17 @@ class AuthService:
         now = self._clock()
         self._keys.signing_kid(now)  # fail before the token is spent, not after
         with self._uow() as uow:
-            session = _live_session(uow, presented, now)
+            session = _live_session(uow, presented, now, self._events)
         user = self._users.current(session.user_id)
         if user is None or session.outlived_password(user.password_set_at):
-            self._end(session, now, "user deleted" if user is None else "password set again")
+            self._end(session, now, "user_deleted" if user is None else "password_changed")
         replacement = new_refresh_token()
         with self._uow() as uow:
-            session = _live_session(uow, presented, now)
+            session = _live_session(uow, presented, now, self._events)
             record = self._refresh_record(replacement, session, now)
             if not uow.refresh_tokens.claim(presented, now, record.token_hash):
-                _revoke_reused(uow, session, now)  # a concurrent refresh used it first
+                # A concurrent refresh used it first.
+                _revoke_reused(uow, session, now, self._events)
             uow.refresh_tokens.add(record)
             uow.commit()
         return _pair(self._access_token(session, user.roles, now), replacement, record)
@@ -180,6 +202,7 @@ class AuthService:
             stored = uow.refresh_tokens.get(presented)
             if stored is not None and uow.sessions.revoke(stored.session_id, now):
                 uow.commit()
+                self._events.session_revoked("logout")
 
     def jwks(self) -> list[dict[str, str]]:
         """The public keys of every published signing key (a JWKS's ``keys``)."""
@@ -222,11 +245,12 @@ class AuthService:
             uow.commit()
         return _pair(access, refresh, record)
 
-    def _end(self, session: Session, now: datetime, reason: str) -> NoReturn:
+    def _end(self, session: Session, now: datetime, reason: RevocationReason) -> NoReturn:
         """End ``session`` because its user changed, and refuse the refresh."""
         with self._uow() as uow:
             if uow.sessions.revoke(session.id, now):
                 uow.commit()
+                self._events.session_revoked(reason)
         _log.info("session ended", session=session.id, user=session.user_id, reason=reason)
         raise InvalidRefreshToken
 
@@ -245,7 +269,9 @@ class AuthService:
         )
 
 
-def _live_session(uow: AuthUnitOfWork, presented: str, now: datetime) -> Session:
+def _live_session(
+    uow: AuthUnitOfWork, presented: str, now: datetime, events: AuthEvents
+) -> Session:
     """The live session of the presented refresh token (its hash), or the refusal; a used
     token revokes its session (committed) before it is refused."""
     stored = uow.refresh_tokens.get(presented)
@@ -253,15 +279,20 @@ def _live_session(uow: AuthUnitOfWork, presented: str, now: datetime) -> Session
     if stored is None or session is None:
         raise InvalidRefreshToken
     if stored.used_at is not None:
-        _revoke_reused(uow, session, now)
+        _revoke_reused(uow, session, now, events)
     if not stored.is_usable(now) or not session.is_live(now):
         raise InvalidRefreshToken
     return session
 
 
-def _revoke_reused(uow: AuthUnitOfWork, session: Session, now: datetime) -> NoReturn:
-    uow.sessions.revoke(session.id, now)
+def _revoke_reused(
+    uow: AuthUnitOfWork, session: Session, now: datetime, events: AuthEvents
+) -> NoReturn:
+    revoked = uow.sessions.revoke(session.id, now)
     uow.commit()
+    events.refresh_token_reused()
+    if revoked:
+        events.session_revoked("refresh_token_reused")
     _log.warning("refresh token reused; session revoked", session=session.id, user=session.user_id)
     raise RefreshTokenReused
 

@@ -3,10 +3,12 @@
 The line::
 
     event="http" method="GET" route="/v1/users/{id}" status=200 duration_ms=3.1
-    request_id="9f0c..."
+    request_id="9f0c..." trace_id="4bf9..."
 
-at ERROR for a 5xx, at DEBUG for a successful probe of ``/healthz`` or ``/readyz``, else at
-INFO; the observation goes to ``http_server_requests_total`` and
+at DEBUG for a probe of ``/healthz`` or ``/readyz`` whatever its answer (readiness logs
+its own changes, one line each: ``services.gateway.backends.Readiness``; a poll every
+second during an outage is no error), at ERROR for any other 5xx, else at INFO; the
+observation goes to ``http_server_requests_total`` and
 ``http_server_request_duration_seconds``. ``method`` is ``_OTHER`` for a method outside
 the standard ones, so that neither the series nor the spans grow with what callers send.
 """
@@ -39,11 +41,22 @@ class AccessLog:
         self._log = logger if logger is not None else structlog.get_logger("services.gateway")
 
     def record(
-        self, *, label: str, route: str, status: int, seconds: float, request_id: str
+        self,
+        *,
+        label: str,
+        route: str,
+        status: int,
+        seconds: float,
+        request_id: str,
+        trace_id: str | None = None,
     ) -> None:
-        """One request: its method label, document route, status and duration."""
+        """One request: its method label, document route, status and duration, and the
+        ids to find it by (``trace_id``: the request's trace, exported or not)."""
         if self._metrics is not None:
             self._metrics.observe(label, route, status, seconds)
+        ids = {"request_id": request_id}
+        if trace_id is not None:
+            ids["trace_id"] = trace_id
         self._log.log(
             _level(route, status),
             "http",
@@ -51,13 +64,13 @@ class AccessLog:
             route=route,
             status=status,
             duration_ms=round(seconds * 1000.0, 3),
-            request_id=request_id,
+            **ids,
         )
 
 
 def _level(route: str, status: int) -> int:
+    if route in _QUIET_ROUTES:
+        return logging.DEBUG
     if status >= 500:
         return logging.ERROR
-    if route in _QUIET_ROUTES and status < 400:
-        return logging.DEBUG
     return logging.INFO

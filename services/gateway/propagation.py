@@ -6,10 +6,14 @@ the backend believe?), the caller's ``x-request-id`` when it is a sane token, a
 well-formed W3C ``traceparent`` and its ``tracestate`` within W3C's limits (see
 ``tracestate``), and the declared ``content-length``.
 
-Trace context: when the gateway exports spans, ``Tracing.start`` opens a SERVER span for
-the request (child of the caller's ``traceparent``) and the backends get that span as
-their parent; otherwise the caller's trace context is passed on as it came, so the trace
-still joins up.
+Trace context: every request belongs to a trace, whose id is on the gateway's log lines
+(the access log's ``trace_id``) and goes on to the backends. When the gateway exports
+spans, ``Tracing.start`` opens a SERVER span for the request (child of the caller's
+``traceparent``), carrying the request id (``request_id``), and the backends get that span
+as their parent. When nothing would receive it, the caller's trace context is passed on as
+it came (and is current, for the log lines); a request that brings none starts a trace at
+the gateway, with a non-recording span whose ids are those the SDK would give it
+(``servicekit.tracing.local_span_context``), so the services continue one trace either way.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from servicekit.tracing import REQUEST_ID_ATTRIBUTE, ServiceTracerProvider, local_span_context
 
 __all__ = [
     "MAX_AUTHORIZATION_BYTES",
@@ -68,11 +74,13 @@ class Incoming:
 
 @dataclass(frozen=True, slots=True)
 class RequestTrace:
-    """One request's trace: its span (or None), its context token, the metadata to pass on."""
+    """One request's trace: its recorded span (or None), its context token, the metadata to
+    pass on, and its trace id (W3C hex; None when the gateway only passes a trace on)."""
 
     span: Any
     token: Any
     metadata: tuple[tuple[str, str], ...]
+    trace_id: str | None = None
 
     def end(self, *, method: str, label: str, route: str, status: int) -> None:
         """Name the span after the route and end it (when the request has one)."""
@@ -94,19 +102,24 @@ class RequestTrace:
 
 
 class Tracing:
-    """Starts the trace of each request with ``tracer``, or only passes it on (None)."""
+    """Starts the trace of each request with ``tracer_provider`` (see the module docstring);
+    None only passes the caller's trace context on."""
 
-    def __init__(self, tracer: trace.Tracer | None) -> None:
-        self._tracer = tracer
+    def __init__(self, tracer_provider: trace.TracerProvider | None) -> None:
+        self._tracer: trace.Tracer | None = None
+        self._local: ServiceTracerProvider | None = None
+        if isinstance(tracer_provider, ServiceTracerProvider) and not tracer_provider.exports:
+            self._local = tracer_provider
+        elif tracer_provider is not None:
+            self._tracer = tracer_provider.get_tracer("services.gateway.edge")
         self._propagator = TraceContextTextMapPropagator()
 
-    def start(self, incoming: Incoming, method: str) -> RequestTrace:
-        """The request's trace; with a tracer, its span is the current one until detached."""
-        if self._tracer is None:
-            passed = [("traceparent", incoming.traceparent)] if incoming.traceparent else []
-            if incoming.traceparent and incoming.tracestate:
-                passed.append(("tracestate", incoming.tracestate))
-            return RequestTrace(span=None, token=None, metadata=tuple(passed))
+    def start(
+        self, incoming: Incoming, method: str, *, request_id: str | None = None
+    ) -> RequestTrace:
+        """The request's trace; its span is the current one until detached."""
+        if self._tracer is None and self._local is None:
+            return _passed_on(incoming)
         carrier = {
             key: value
             for key, value in (
@@ -116,12 +129,49 @@ class Tracing:
             if value
         }
         parent = self._propagator.extract(carrier)
-        span = self._tracer.start_span(method, context=parent, kind=trace.SpanKind.SERVER)
+        if self._tracer is not None:
+            span = self._tracer.start_span(method, context=parent, kind=trace.SpanKind.SERVER)
+            if request_id is not None:
+                span.set_attribute(REQUEST_ID_ATTRIBUTE, request_id)
+            return self._entered(span, parent, recorded=True)
+        caller = trace.get_current_span(parent).get_span_context()
+        if not caller.is_valid and self._local is not None:
+            # Nobody records the gateway's span, but a trace starts here: its ids go on
+            # the log lines and to the backends.
+            local = trace.NonRecordingSpan(local_span_context(self._local, parent, method))
+            return self._entered(local, parent, recorded=False)
+        # The caller's span is current (its ids on the log lines); its context goes on as
+        # it came.
+        passed = _passed_on(incoming)
+        return RequestTrace(
+            span=None,
+            token=otel_context.attach(parent),
+            metadata=passed.metadata,
+            trace_id=trace.format_trace_id(caller.trace_id) if caller.is_valid else None,
+        )
+
+    def _entered(
+        self, span: trace.Span, parent: otel_context.Context, *, recorded: bool
+    ) -> RequestTrace:
+        """``span`` made current, and passed on as the backends' parent."""
         current = trace.set_span_in_context(span, parent)
         token = otel_context.attach(current)
         outgoing: dict[str, str] = {}
         self._propagator.inject(outgoing, context=current)
-        return RequestTrace(span=span, token=token, metadata=tuple(sorted(outgoing.items())))
+        return RequestTrace(
+            span=span if recorded else None,
+            token=token,
+            metadata=tuple(sorted(outgoing.items())),
+            trace_id=trace.format_trace_id(span.get_span_context().trace_id),
+        )
+
+
+def _passed_on(incoming: Incoming) -> RequestTrace:
+    """The caller's trace context, passed on as it came (no span of the gateway's own)."""
+    passed = [("traceparent", incoming.traceparent)] if incoming.traceparent else []
+    if incoming.traceparent and incoming.tracestate:
+        passed.append(("tracestate", incoming.tracestate))
+    return RequestTrace(span=None, token=None, metadata=tuple(passed))
 
 
 def read_headers(headers: Any) -> Incoming:

@@ -11,7 +11,10 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]  # no py.typed
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
 
+from services.auth.metrics import AuthMetrics
+from services.user.metrics import UserMetrics
 from tests.deploy._services import ROOT, SERVICES
 from tests.deploy.test_kustomize import (
     KUBERNETES_VERSION,
@@ -163,6 +166,27 @@ def test_grafana_is_provisioned_with_prometheus_and_the_grpc_dashboard(
     assert 'grpc_code!="OK"' in joined
     assert "http_server_requests_total" in joined
     assert any("by (grpc_method, grpc_code)" in e for e in exprs)
+
+
+def test_grafana_shows_every_domain_series_on_a_dashboard_beside_the_grpc_one(
+    docs: tuple[Doc, ...],
+) -> None:
+    dashboard = json.loads(_config_file(docs, "grafana", "dashboards", "domain.json"))
+    grpc_dashboard = json.loads(_config_file(docs, "grafana", "dashboards", "grpc.json"))
+    exprs = "\n".join(t["expr"] for panel in dashboard["panels"] for t in panel["targets"])
+    # The series the services declare (their DomainCounters), from the code itself.
+    registry = CollectorRegistry()
+    AuthMetrics(registry)
+    UserMetrics(registry)
+    declared = {family.name for family in registry.collect()}
+    assert declared >= {"acme_users_registered", "acme_logins", "acme_sessions_revoked"}
+    for name in declared:
+        assert f"{name}_total" in exprs, f"{name}: no panel of the domain dashboard shows it"
+    assert "sum by (outcome)" in exprs
+    assert "sum by (reason)" in exprs
+    assert dashboard["uid"] != grpc_dashboard["uid"]
+    assert "acme" in dashboard["tags"]
+    assert len({panel["id"] for panel in dashboard["panels"]}) == len(dashboard["panels"])
 
 
 def test_the_collector_exports_to_jaeger(docs: tuple[Doc, ...]) -> None:

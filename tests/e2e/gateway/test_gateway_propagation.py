@@ -173,7 +173,12 @@ def test_a_generated_request_id_is_the_one_the_backend_sees(
 
     sent = backend.users.calls[-1]
     assert sent["x-request-id"] == reply.headers["x-request-id"]
-    assert "traceparent" not in sent
+    # The garbage is not passed on: a trace of the gateway's own starts instead.
+    version, trace_id, span_id, _ = sent["traceparent"].split("-")
+    assert version == "00"
+    assert len(trace_id) == 32
+    assert trace_id != "0" * 32
+    assert len(span_id) == 16
     assert "authorization" not in sent
 
 

@@ -6,9 +6,12 @@ span comes from opentelemetry-instrumentation-grpc's server interceptor: it extr
 W3C ``traceparent`` (and baggage) from the incoming metadata with the configured
 propagators, opens a SERVER span named after the method with the standard ``rpc.*`` and
 ``net.peer.*`` attributes, and makes it current for the rest of the chain. This class
-wraps that interceptor (a plain ``grpc.ServerInterceptor``) to add the two things it
+wraps that interceptor (a plain ``grpc.ServerInterceptor``) to add the three things it
 leaves out:
 
+- the request id of the call (``servicekit.grpc.context``) is a span attribute,
+  ``request_id``, so the local trace store finds a request's trace by the id its log
+  lines carry (``servicekit.traces``);
 - the ids of the server span are bound to structlog's context variables, so that the
   summary line written by the request context interceptor, after the span has ended,
   still carries ``trace_id`` and ``span_id`` (lines written during the span get them from
@@ -37,12 +40,12 @@ import structlog
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.grpc import server_interceptor
-from opentelemetry.sdk.trace.sampling import Decision
-from opentelemetry.trace import SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace import Status, StatusCode
 
+from servicekit.grpc.context import current_request_id
 from servicekit.grpc.interceptors._outcome import final_code, is_stream, watch_stream
 from servicekit.grpc.interceptors.base import ServerInterceptor
-from servicekit.tracing import ServiceTracerProvider
+from servicekit.tracing import REQUEST_ID_ATTRIBUTE, ServiceTracerProvider, local_span_context
 
 __all__ = ["TracingInterceptor"]
 
@@ -96,7 +99,7 @@ class TracingInterceptor(ServerInterceptor):
         if provider is None:  # not reached: intercept_service spans such calls for real
             return method(request_or_iterator, context)
         incoming = propagate.extract(dict(context.invocation_metadata() or ()))
-        span_context = _local_span_context(provider, incoming, method_name)
+        span_context = local_span_context(provider, incoming, method_name)
         scope = trace.set_span_in_context(trace.NonRecordingSpan(span_context), incoming)
         _bind_to_logs(span_context)
         token = otel_context.attach(scope)
@@ -110,7 +113,8 @@ class TracingInterceptor(ServerInterceptor):
 
 
 class _SpanObserver(ServerInterceptor):
-    """Inside the instrumentation's span: its ids to the logs, the final code on it."""
+    """Inside the instrumentation's span: its ids to the logs, the request id and the final
+    code on it."""
 
     def intercept(
         self,
@@ -123,6 +127,9 @@ class _SpanObserver(ServerInterceptor):
         span_context = span.get_span_context()
         if span_context.is_valid:
             _bind_to_logs(span_context)
+        request_id = current_request_id()
+        if request_id is not None:
+            span.set_attribute(REQUEST_ID_ATTRIBUTE, request_id)
         try:
             response = method(request_or_iterator, context)
         except BaseException as error:
@@ -139,29 +146,6 @@ def _bind_to_logs(span_context: trace.SpanContext) -> None:
     structlog.contextvars.bind_contextvars(
         trace_id=trace.format_trace_id(span_context.trace_id),
         span_id=trace.format_span_id(span_context.span_id),
-    )
-
-
-def _local_span_context(
-    provider: ServiceTracerProvider, incoming: otel_context.Context, method_name: str
-) -> trace.SpanContext:
-    """What the SDK's tracer gives a span: the parent's trace id or a new one, a new span
-    id, and the sampler's decision (which follows a caller's sampled flag)."""
-    parent = trace.get_current_span(incoming).get_span_context()
-    ids = provider.id_generator
-    trace_id = parent.trace_id if parent.is_valid else ids.generate_trace_id()
-    sampling = provider.sampler.should_sample(incoming, trace_id, method_name, SpanKind.SERVER)
-    sampled = (
-        TraceFlags.SAMPLED
-        if sampling.decision is Decision.RECORD_AND_SAMPLE
-        else TraceFlags.DEFAULT
-    )
-    return trace.SpanContext(
-        trace_id,
-        ids.generate_span_id(),
-        is_remote=False,
-        trace_flags=TraceFlags(sampled),
-        trace_state=sampling.trace_state,
     )
 
 

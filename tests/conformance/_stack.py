@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from servicekit.testing.ports import free_port
+from tests.e2e._local_stack import local_stack_env
 
 __all__ = ["Stack", "StackFailed", "make_up"]
 
@@ -47,27 +47,13 @@ class Stack:
 
 
 def stack_env(folder: Path, settings: Mapping[str, str]) -> dict[str, str]:
-    user, auth = free_port(), free_port()
-    jwks = str(folder / "jwks.json")
     return {
         **os.environ,
-        "USER_DATABASE__URL": f"sqlite:///{folder / 'user.db'}",
-        "USER_GRPC__PORT": str(user),
-        "USER_METRICS__PORT": str(free_port()),
-        "USER_AUTH__JWKS_FILE": jwks,
+        **local_stack_env(folder),
         # Cheap password hashes: the runners sign in a dozen times each.
         "USER_PASSWORDS__TIME_COST": "1",
         "USER_PASSWORDS__MEMORY_COST_KIB": "1024",
         "USER_PASSWORDS__PARALLELISM": "1",
-        "AUTH_DATABASE__URL": f"sqlite:///{folder / 'auth.db'}",
-        "AUTH_GRPC__PORT": str(auth),
-        "AUTH_METRICS__PORT": str(free_port()),
-        "AUTH_TOKENS__JWKS_FILE": jwks,
-        "AUTH_USER_CLIENT__TARGET": f"127.0.0.1:{user}",
-        "GATEWAY_HTTP__PORT": str(free_port()),
-        "GATEWAY_METRICS__PORT": str(free_port()),
-        "GATEWAY_BACKENDS__USER__TARGET": f"127.0.0.1:{user}",
-        "GATEWAY_BACKENDS__AUTH__TARGET": f"127.0.0.1:{auth}",
         **settings,
     }
 

@@ -22,8 +22,9 @@ import pytest
 
 from stackkit.derived import stale
 from stackkit.manifest import ServiceManifest, load_manifests
+from stackkit.scaffold import next_ports
 from tests.deploy._netpol import DNS_NAMESPACE, Flow, flows, model, rules_for
-from tests.deploy._services import ROOT, gateways, grpc, workload_problems
+from tests.deploy._services import MANIFESTS, ROOT, gateways, grpc, workload_problems
 from tests.deploy._tilt_fake import evaluate
 from tests.deploy.test_kustomize import (
     KUBERNETES_VERSION,
@@ -45,23 +46,25 @@ from tests.deploy.test_tiltfile import (
     assert_resources_match_workloads,
 )
 
-NOTES = """\
+# The ports a new service gets (`make new-service`): the next free ones after the manifests'.
+NOTES_PORT, NOTES_METRICS_PORT = next_ports(MANIFESTS)
+NOTES = f"""\
 name: notes
 kind: grpc
 implements: [acme.notes.v1.NotesService]
-ports: {serve: 50053, metrics: 9467}
+ports: {{serve: {NOTES_PORT}, metrics: {NOTES_METRICS_PORT}}}
 database: true
 calls: [user]
 """
 # What notes adds to the platform's flows: the gateway calls it, it calls user, it owns a
 # database; with observability, Prometheus scrapes it and it sends spans to the collector.
 NOTES_FLOWS = {
-    Flow("gateway", "notes", 50053),
+    Flow("gateway", "notes", NOTES_PORT),
     Flow("notes", "user", 50051),
     Flow("notes", "postgres", 5432),
 }
 NOTES_OBSERVABILITY_FLOWS = {
-    Flow("prometheus", "notes", 9467),
+    Flow("prometheus", "notes", NOTES_METRICS_PORT),
     Flow("notes", "otel-collector", 4317),
 }
 

@@ -4,6 +4,7 @@ upgrade changes nothing. What each schema holds is tested beside its service."""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from sqlalchemy import Engine, MetaData
 
 from servicekit.db import current, downgrade, head, upgrade
 from servicekit.testing.databases import application_tables as tables
-from services.auth import models as auth_models
-from services.user import models as user_models
+from stackkit.manifest import load_manifests
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -25,16 +27,14 @@ class Migrations:
     tables: frozenset[str]
 
 
-SERVICES = {
-    "user": Migrations(user_models.MIGRATIONS_DIR, user_models.metadata, frozenset({"users"})),
-    "auth": Migrations(
-        auth_models.MIGRATIONS_DIR,
-        auth_models.metadata,
-        frozenset(
-            {"auth_sessions", "auth_refresh_tokens", "auth_signing_keys", "auth_login_attempts"}
-        ),
-    ),
-}
+def _migrations(service: str) -> Migrations:
+    models = importlib.import_module(f"services.{service}.models")
+    return Migrations(models.MIGRATIONS_DIR, models.metadata, frozenset(models.metadata.tables))
+
+
+# Every service that owns a database, as the manifests say: a new one is held to the rules
+# as soon as it is declared.
+SERVICES = {m.name: _migrations(m.name) for m in load_manifests(REPO) if m.database}
 
 
 @pytest.fixture(params=sorted(SERVICES))

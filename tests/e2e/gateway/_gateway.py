@@ -19,7 +19,7 @@ import httpx
 import uvicorn
 
 from services.gateway.app import Gateway, create_app, uvicorn_config
-from services.gateway.settings import load
+from services.gateway.settings import default_backends, load
 from services.user import app as user_app
 from services.user import settings as user_settings
 from tests.e2e.auth._stack import PASSWORD, Stack
@@ -60,8 +60,19 @@ def gateway_env(stack: Stack) -> dict[str, str]:
 
 @contextmanager
 def running_gateway(env: Mapping[str, str]) -> Iterator[RunningGateway]:
-    """The gateway with settings from ``env``, served until the block ends."""
-    settings = load(env=env)
+    """The gateway with settings from ``env``, served until the block ends.
+
+    Its backends are those of the defaults (every grpc service of the manifests) that
+    ``env`` points at, and any ``env`` adds: the services a test runs, whichever others the
+    repository holds (a service made by `make new-service` would be unready here).
+    """
+    targeted = {
+        name.split("__")[1].lower()
+        for name in env
+        if name.startswith("GATEWAY_BACKENDS__") and name.endswith("__TARGET")
+    }
+    defaults = {name: b for name, b in default_backends().items() if name in targeted}
+    settings = load(env=env, defaults=defaults)
     app = create_app(settings)
     server = uvicorn.Server(uvicorn_config(app, settings))
     thread = threading.Thread(target=server.run, name="gateway", daemon=True)

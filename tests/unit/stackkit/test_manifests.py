@@ -27,13 +27,18 @@ calls: [user]
 """
 
 
+# The platform's first services: what the tests below add to and derive from, whichever
+# services the repository holds besides them (`make new-service` adds some).
+FIRST_SERVICES = ("user", "auth", "gateway")
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """The platform's manifests in a throw-away tree."""
-    for manifest in (ROOT / "services").glob("*/service.yaml"):
-        target = tmp_path / "services" / manifest.parent.name / "service.yaml"
+    """The manifests of the platform's first services in a throw-away tree."""
+    for name in FIRST_SERVICES:
+        target = tmp_path / "services" / name / "service.yaml"
         target.parent.mkdir(parents=True)
-        shutil.copy(manifest, target)
+        shutil.copy(ROOT / "services" / name / "service.yaml", target)
     return tmp_path
 
 
@@ -46,7 +51,8 @@ def add(repo: Path, name: str, text: str) -> None:
 def test_the_platform_services_start_callees_first_and_the_gateway_last() -> None:
     names = [m.name for m in start_order(load_manifests(ROOT))]
 
-    assert names == ["user", "auth", "gateway"]
+    assert [name for name in names if name in FIRST_SERVICES] == ["user", "auth", "gateway"]
+    assert names[-1] == "gateway"
 
 
 def test_every_derived_file_of_the_repository_is_up_to_date() -> None:
@@ -60,7 +66,9 @@ def test_a_new_service_is_one_manifest_and_everything_lists_it(repo: Path) -> No
 
     procfile = files["Procfile"]
     assert "notes: exec python -m services.notes serve\n" in procfile
-    assert "python -m services.notes probe --wait 60" in procfile.splitlines()[-1]
+    assert (
+        "services.user services.auth services.notes services.gateway" in procfile.splitlines()[-1]
+    )
     assert procfile.index("user:") < procfile.index("notes:") < procfile.index("gateway:")
     assert '"python -m services.notes serve" services/notes' in files["Procfile.dev"]
     backends = files["services/gateway/backends.toml"]
@@ -69,6 +77,29 @@ def test_a_new_service_is_one_manifest_and_everything_lists_it(repo: Path) -> No
     catalogue = yaml.safe_load(files["platform/deploy/services.yaml"])["services"]
     assert [s["name"] for s in catalogue] == ["user", "auth", "notes", "gateway"]
     assert "    services.notes\n" in files[".importlinter"]
+
+
+def test_the_stack_is_awaited_by_one_probe_of_every_service_at_once(repo: Path) -> None:
+    add(repo, "notes", NOTES)
+
+    files = derive(repo)
+
+    for procfile in ("Procfile", "Procfile.dev"):
+        ready = [line for line in files[procfile].splitlines() if line.startswith("ready:")]
+        assert ready == [
+            "ready: python -m servicekit.probe --wait 60 services.user services.auth "
+            'services.notes services.gateway && echo "the stack is ready; Ctrl-C stops it" '
+            "&& trap 'exit 0' INT TERM && while sleep 1; do :; done 2>/dev/null"
+        ]
+
+
+def test_make_dev_regenerates_the_stack_when_a_contract_changes(repo: Path) -> None:
+    dev = derive(repo)["Procfile.dev"].splitlines()
+
+    assert (
+        "contracts: exec python -m stackkit.regenerate api/proto "
+        "-- make --no-print-directory stack-generated"
+    ) in dev
 
 
 def test_write_rewrites_only_what_changed(repo: Path) -> None:

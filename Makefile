@@ -46,13 +46,67 @@ else ifneq ($(DB),sqlite)
 $(error DB=$(DB): use DB=sqlite (the default) or DB=postgres)
 endif
 
-up: stack-generated ## Run the whole stack locally on SQLite (DB=postgres: on a PostgreSQL of its own)
-	@mkdir -p .run
-	@$(READABLE_LOGS) exec $(WITH_DB) bash -c '$(MIGRATE) exec $(VENV)/bin/honcho start -f Procfile'
+# A stack already answering here (any of its services, on the ports these settings give) is
+# said in one line, and nothing else starts; otherwise the migrations run, then the Procfile
+# (stackkit.run: honcho, ending 0 when Ctrl-C stopped a stack whose processes all exited 0).
+MODULES := $(addprefix services.,$(SERVICES))
+RUNNING := $(PYTHON) -m servicekit.probe --running $(MODULES)
+define RUN_STACK
+@mkdir -p .run
+@if running=$$($(RUNNING)); then \
+  echo "$@: the stack already runs here ($$running); Ctrl-C where it runs stops it"; exit 0; fi; \
+  $(READABLE_LOGS) exec $(WITH_DB) bash -c '$(MIGRATE) exec $(PYTHON) -m stackkit.run $(1)'
+endef
 
-dev: stack-generated ## `make up`, with each service restarted when its code changes (DB= as for up)
-	@mkdir -p .run
-	@$(READABLE_LOGS) exec $(WITH_DB) bash -c '$(MIGRATE) exec $(VENV)/bin/honcho start -f Procfile.dev'
+up: stack-generated ## Run the whole stack locally on SQLite (DB=postgres: on a PostgreSQL of its own)
+	$(call RUN_STACK,Procfile)
+
+dev: stack-generated ## `make up`, restarting a service when its code changes, regenerating on a .proto change
+	$(call RUN_STACK,Procfile.dev)
+
+# The README's first-hour session against the running stack, each command printed before
+# its output (platform/tools/demo.sh reads it from README.md; needs curl and jq).
+.PHONY: demo reset db-shell
+demo: install-python ## Run the README's first-hour session against `make up`, printing each step
+	@platform/tools/demo.sh README.md
+
+reset: ## Empty .run/ (local databases, keys, certificates): the next `make up` starts afresh
+	@if [ -x $(PYTHON) ] && running=$$($(RUNNING)); then \
+	  echo "reset: the stack runs here ($$running): stop it first (Ctrl-C where it runs)" >&2; exit 1; fi
+	@rm -rf .run && mkdir .run && echo "reset: .run/ is empty; the next make up starts afresh"
+
+# DB=postgres: the database of the PostgreSQL server that `make up DB=postgres` runs.
+ifeq ($(DB),postgres)
+DB_SHELL_URL = url=$$($(PYTHON) -m servicekit.testing.postgres url --data $(DB_DIR) --database $(SERVICE)) \
+  && $(shell echo $(SERVICE) | tr a-z A-Z)_DATABASE__URL="$$url"
+endif
+db-shell: install-python ## A SQL shell on a service's database: make db-shell SERVICE=user (sqlite3 or psql)
+	@test -n "$(SERVICE)" || { \
+	  echo "usage: make db-shell SERVICE=<name> [DB=postgres] (those with a database: $(DATABASES))" >&2; exit 2; }
+	@case " $(DATABASES) " in *" $(SERVICE) "*) ;; *) \
+	  echo "db-shell: $(SERVICE) has no database (those with one: $(DATABASES))" >&2; exit 2;; esac
+	@$(DB_SHELL_URL) exec $(PYTHON) -m services.$(SERVICE) db-shell
+
+# --- Traces without a cluster: make up TRACES=1, then make traces [REQUEST=<id>] -----------
+# With TRACES=1 (yes, true, on), `make up` and `make dev` have every service also write its
+# spans as JSON lines to $(TRACES_DIR) (<NAME>_TRACING__LOCAL_DIR; servicekit.traces): no
+# server, no collector. `make traces` lists the latest traces there, each with its request
+# id; `make traces REQUEST=<request id or trace id>` prints one request's span tree across
+# the services (gateway -> auth -> user). Both ids are on every log line, and the gateway
+# answers the request id as x-request-id. A <NAME>_TRACING__LOCAL_DIR already set wins.
+.PHONY: traces traces-on
+TRACES_DIR ?= .run/traces
+ifneq ($(filter 1 yes true on,$(TRACES)),)
+up dev: traces-on
+$(foreach v,$(shell echo $(SERVICES) | tr a-z A-Z),$(eval up dev: export $(v)_TRACING__LOCAL_DIR ?= $(abspath $(TRACES_DIR))))
+endif
+
+traces-on:
+	@echo "traces: every service writes its spans to $(TRACES_DIR); make traces REQUEST=<request id> prints a request's tree"
+
+traces: install-python ## Local traces (make up TRACES=1): the latest, or REQUEST=<request or trace id>'s span tree
+	@$(PYTHON) -m servicekit.traces --dir "$(TRACES_DIR)" $(if $(REQUEST),show "$(REQUEST)",list)
+# --- end of traces -------------------------------------------------------------------------
 
 install: ## Install every pinned tool: Python (.venv, uv), Go, npm and Maven ones (.tools), at once
 	@$(MAKE) --no-print-directory -j4 --output-sync=target installed
@@ -81,8 +135,9 @@ $(TOOLS)/npm.installed: $(NPM_TOOLS)/package.json $(NPM_TOOLS)/package-lock.json
 	npm ci --prefix $(NPM_TOOLS) --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Maven Central tools (protoc, protoc-gen-grpc-java): platform/tools/maven/pom.xml, for this
-# machine's OS and CPU.
+# Maven Central tools (protoc, protoc-gen-grpc-java into .tools/bin; openapi-generator-cli and
+# the jars of the Java client it writes into .tools/lib): platform/tools/maven/pom.xml, for
+# this machine's OS and CPU.
 MAVEN_OS := $(subst Darwin,osx,$(subst Linux,linux,$(shell uname -s)))
 MAVEN_ARCH := $(subst arm64,aarch_64,$(subst aarch64,aarch_64,$(shell uname -m)))
 $(TOOLS)/maven.installed: platform/tools/maven/pom.xml
@@ -95,8 +150,10 @@ $(TOOLS)/maven.installed: platform/tools/maven/pom.xml
 # --- Generated clients: the dependencies of gen/go, gen/ts and gen/java -------------------
 # `make generate` writes their generated code; these steps fetch, once, what that code needs
 # (each re-run only when its pin files change), so that `make test` compiles every tree offline:
-# `go build` + `go vet`, `tsc --noEmit`, `mvn -o compile` (tests/contracts/test_generated_clients.py).
-GEN_CLIENT_DEPS := $(TOOLS)/gen-go.installed $(TOOLS)/gen-ts.installed $(TOOLS)/gen-java.installed
+# `go build` + `go vet`, tsc (gen/ts's dist/, then `--noEmit`), `mvn -o compile` and
+# `mvn -o install` (tests/contracts/test_generated_clients.py).
+GEN_CLIENT_DEPS := $(TOOLS)/gen-go.installed $(TOOLS)/gen-ts.installed $(TOOLS)/gen-ts.built \
+  $(TOOLS)/gen-java.installed
 installed: $(GEN_CLIENT_DEPS)
 
 # Go: the modules of gen/go/go.mod and go.sum, into Go's module cache.
@@ -111,7 +168,17 @@ $(TOOLS)/gen-ts.installed: gen/ts/package.json gen/ts/package-lock.json
 	npm ci --prefix gen/ts --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Maven: gen/java/pom.xml's dependencies and build plugins, into the local repository.
+# tsc: gen/ts/dist/ (git-ignored), the JavaScript and declarations its package.json exports,
+# rebuilt whenever a generated source changed (the compile check rebuilds it too).
+$(TOOLS)/gen-ts.built: $(TOOLS)/gen-ts.installed $(TOOLS)/npm.installed gen/ts/tsconfig.json \
+  gen/ts/tsconfig.build.json $(shell find gen/ts/src -name '*.ts' 2>/dev/null)
+	rm -rf gen/ts/dist
+	$(NPM_TOOLS)/node_modules/.bin/tsc -p gen/ts/tsconfig.build.json
+	@touch $@
+
+# Maven: gen/java/pom.xml's dependencies and build plugins (with the plexus-utils its pom
+# names for them, which Maven would add at run time), into the local repository: enough for
+# `mvn -o compile` and for the README's `mvn -o install`.
 $(TOOLS)/gen-java.installed: gen/java/pom.xml
 	@mkdir -p $(TOOLS)
 	mvn -q -B -f gen/java/pom.xml dependency:go-offline
@@ -194,6 +261,25 @@ migration: install-python ## New migration from the models: make migration SERVI
 	$(VENV)/bin/ruff check --fix-only --quiet services/$(SERVICE)/migrations
 	$(VENV)/bin/ruff format --quiet services/$(SERVICE)/migrations
 
+# --- A new service: make new-service NAME=orders [RESOURCE=Order] -------------------------
+# Renders platform/templates/service (copier) into the repository: the contract of one
+# resource (api/proto/acme/<name>/v1: Create, Get, List, Update, Delete over REST and gRPC),
+# the service with its first migration and manifest (services/<name>), its unit, integration
+# and e2e tests; ports are the next free ones after the manifests'. Then `make generate`
+# (stubs, OpenAPI and everything the manifests derive) and `make up` serve it. Copier's
+# answers stay in services/<name>/.copier-answers.yml: `make update-service NAME=<name>`
+# merges the template's later (committed) changes into the service (copier update; a clean
+# working tree first, a diff to review after). See platform/stackkit/scaffold.py.
+.PHONY: new-service update-service
+new-service: install-python ## A working service from the template: make new-service NAME=orders [RESOURCE=Order]
+	@test -n "$(NAME)" || { echo 'usage: make new-service NAME=<name> [RESOURCE=<Resource>]' >&2; exit 2; }
+	@$(PYTHON) -m stackkit new-service "$(NAME)" $(if $(RESOURCE),--resource "$(RESOURCE)")
+
+update-service: install-python ## Merge the template's later changes into a service: make update-service NAME=orders
+	@test -n "$(NAME)" || { echo 'usage: make update-service NAME=<name>' >&2; exit 2; }
+	@$(PYTHON) -m stackkit update-service "$(NAME)"
+# --- end of new services ------------------------------------------------------------------
+
 lint: thirdparty ## Contract lint: buf format, buf lint, access policies, OpenAPI lint
 	buf format -d --exit-code api/proto
 	buf lint
@@ -236,6 +322,22 @@ audit: install-python ## Known vulnerabilities of the locked dependencies (pip-a
 	  echo "audit: a vulnerable dependency, or the vulnerability service (pypi.org's JSON API) could not be reached: this target needs the network"; exit 1; }
 
 test: lint breaking check-generated style sec-scan test-python ## Every check and every test (what CI runs)
+
+# --- The fault suite: make test-faults ----------------------------------------------------
+# The real services under load against a real PostgreSQL behind a fault proxy
+# (servicekit.testing.proxy): the database cut, frozen and slowed; SIGTERM and kill -9 under
+# load; an anonymous hashing flood; more calls than the user service admits and more requests
+# than the gateway admits. Each scenario prints sent / ok / failed by code / committed but
+# reported failed / lost and its recovery time, then a PASS or MISS line per promise, the
+# timed ones too (liveness within 1 s during a freeze, excess refused within 100 ms, other
+# users' reads p99 under 1 s during the flood, recovery under 3 s); exit 1 on any MISS. A few
+# minutes. `make test` runs the same scenarios shorter, through pytest (tests/faults), and
+# asserts their behaviour only. FAULTS=database-freeze,overload runs some of them;
+# FAULTS_ARGS=--short runs them at the scale of the pytest suite. Figures: RELIABILITY.md.
+.PHONY: test-faults
+test-faults: thirdparty install-python ## Fault scenarios against the real services: figures, PASS/MISS per promise (minutes)
+	@$(PYTHON) -m tests.faults.run $(if $(FAULTS),--only $(FAULTS)) $(FAULTS_ARGS)
+# --- end of the fault suite ---------------------------------------------------------------
 
 bench: thirdparty ## Time `make generate` and `make lint breaking`
 	@$(PYTHON) bench/contracts.py

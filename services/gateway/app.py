@@ -39,6 +39,7 @@ from servicekit.logging import configure_logging
 from servicekit.metrics import metrics_url, new_registry, start_metrics_server
 from servicekit.probe import http_ready, metrics_address, reachable_host, report
 from servicekit.tracing import configure_tracing
+from services.gateway.admission import RequestBound
 from services.gateway.backends import Backend, Readiness
 from services.gateway.contracts import (
     Routing,
@@ -50,7 +51,7 @@ from services.gateway.contracts import (
 from services.gateway.edge import Edge
 from services.gateway.endpoints import JwksCache, own_endpoints
 from services.gateway.errors import HANDLED, problem_handler
-from services.gateway.fieldpaths import routable_document
+from services.gateway.httpproto import HttpProtocol
 from services.gateway.metrics import HttpServerMetrics
 from services.gateway.plans import OperationPlan, PlanError, build_plans
 from services.gateway.ratelimits import RateLimits
@@ -118,7 +119,9 @@ class Gateway:
             docs_path=DOCS_PATH,
             max_body_bytes=settings.http.max_body_bytes,
             metrics=HttpServerMetrics(self._registry),
-            tracer_provider=self._tracer_provider if settings.tracing.otlp_endpoint else None,
+            tracer_provider=self._tracer_provider,
+            bound=_request_bound(settings),
+            retry_after_seconds=settings.http.retry_after_seconds,
         )
         self._plans = plans
         self._stop_metrics: Callable[[], None] | None = None
@@ -181,11 +184,18 @@ class Gateway:
                 swagger_ui_path=DOCS_PATH,
             ),
         )
-        app.add_api(routable_document(document))
+        app.add_api(document)
         handler = problem_handler(plans)
         for exception in HANDLED:
             app.add_error_handler(exception, handler)
         return app
+
+
+def _request_bound(settings: GatewaySettings) -> RequestBound | None:
+    http = settings.http
+    if not http.max_concurrent_requests:
+        return None
+    return RequestBound(http.max_concurrent_requests, retry_after_seconds=http.retry_after_seconds)
 
 
 def _unrouted_line(service: str, plans: Mapping[str, OperationPlan]) -> str:
@@ -269,7 +279,8 @@ class _Server(uvicorn.Server):
 
 def uvicorn_config(app: Gateway, settings: GatewaySettings) -> uvicorn.Config:
     """uvicorn's configuration: our logging (``log_config=None``), no access log (the
-    edge writes one line per request), lifespan on, the grace period of the settings,
+    edge writes one line per request), lifespan on, httptools with requests that offer an
+    upgrade served (``httpproto``), the grace period of the settings,
     ``X-Forwarded-For`` believed from ``http.trusted_proxies`` only."""
     http = settings.http
     return uvicorn.Config(
@@ -279,6 +290,8 @@ def uvicorn_config(app: Gateway, settings: GatewaySettings) -> uvicorn.Config:
         log_config=None,
         access_log=False,
         lifespan="on",
+        # httptools, serving requests that offer an upgrade it refuses (Java's h2c offer).
+        http=HttpProtocol,
         server_header=False,
         timeout_graceful_shutdown=math.ceil(http.grace_seconds),
         # X-Forwarded-For names the client only when it comes from a trusted proxy of the

@@ -13,6 +13,11 @@ the limit with 413, before connexion reads it. After
 the response, the request's span ends and ``services.gateway.accesslog`` writes its one
 line and its metrics, under the route of the document that served it.
 
+Requests for the backends are bounded (``services.gateway.admission``): past the bound,
+503 at once. Every 503 the gateway answers, whoever decided it (the bound, a backend
+UNAVAILABLE, a service no backend serves, ``/readyz``), carries ``Retry-After``: the
+backend's own delay when it gave one, else ``retry_after_seconds``.
+
 The edge also answers the gateway's own endpoints, which are not operations of the
 document: ``/healthz``, ``/readyz``, ``/.well-known/jwks.json`` and ``/openapi.json``.
 """
@@ -20,6 +25,7 @@ document: ``/healthz``, ``/readyz``, ``/.well-known/jwks.json`` and ``/openapi.j
 from __future__ import annotations
 
 import ipaddress
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -34,6 +40,7 @@ from servicekit.grpc.context import bind_request_id, reset_request_id
 from servicekit.grpc.forwarding import FORWARDED_FOR
 from services.gateway import scope as request_scope
 from services.gateway.accesslog import AccessLog, method_label
+from services.gateway.admission import RequestBound
 from services.gateway.metrics import HttpServerMetrics
 from services.gateway.plans import OperationPlan
 from services.gateway.problems import Problem, code_of_http_status
@@ -50,6 +57,7 @@ __all__ = ["Edge", "LocalEndpoint", "client_address"]
 LocalEndpoint = Callable[[], Awaitable[Response]]
 """An endpoint of the gateway itself: no arguments, the response."""
 
+_RETRY_AFTER = b"retry-after"
 _UNMATCHED = "unmatched"
 _ROUTING = "connexion_routing"
 
@@ -68,14 +76,17 @@ class Edge:
         metrics: HttpServerMetrics | None = None,
         tracer_provider: trace.TracerProvider | None = None,
         logger: Any = None,
+        bound: RequestBound | None = None,
+        retry_after_seconds: float = 1.0,
     ) -> None:
         self._app = app
+        self._bound = bound
+        self._retry_after = str(max(1, math.ceil(retry_after_seconds))).encode()
         self._plans = plans
         self._local = dict(local)
         self._docs_path = docs_path
         self._max_body = max_body_bytes
-        tracer = None if tracer_provider is None else tracer_provider.get_tracer(__name__)
-        self._tracing = Tracing(tracer)
+        self._tracing = Tracing(tracer_provider)
         self._access_log = AccessLog(metrics=metrics, logger=logger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -86,7 +97,7 @@ class Edge:
         method, path = scope["method"], scope["path"]
         incoming = read_headers(scope["headers"])
         request_id = incoming.request_id or uuid.uuid4().hex
-        request_trace = self._tracing.start(incoming, method)
+        request_trace = self._tracing.start(incoming, method, request_id=request_id)
         client = client_address(scope)
         metadata = [*request_trace.metadata, (FORWARDED_FOR, client)]
         if incoming.authorization is not None:
@@ -106,7 +117,7 @@ class Edge:
         if extensions is None:
             # connexion's router copies the scope; a shared dict brings its routing back.
             extensions = scope["extensions"] = {}
-        answer = _Answer(send, request_id)
+        answer = _Answer(send, request_id, self._retry_after)
         local = self._local.get(path)
         try:
             if incoming.authorizations > 1:
@@ -121,7 +132,7 @@ class Edge:
             elif local is not None:
                 await self._serve_local(local, scope, receive, answer.send)
             else:
-                await self._app(scope, receive, answer.send)
+                await self._forward(scope, receive, answer.send)
         finally:
             route = path if local is not None else self._route(extensions, path)
             self._finish(
@@ -136,6 +147,21 @@ class Edge:
             reset_request_id(request_id_token)
             request_scope.reset(scope_token)
             request_trace.detach()
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Hand the request to connexion, within the bound on concurrent requests."""
+        bound = self._bound
+        if bound is None:
+            await self._app(scope, receive, send)
+            return
+        if not bound.try_enter():
+            await self._respond(bound.problem(), scope, receive, send)
+            await _discard_body(receive, self._max_body)
+            return
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            bound.leave()
 
     async def _serve_local(
         self, endpoint: LocalEndpoint, scope: Scope, receive: Receive, send: Send
@@ -186,24 +212,34 @@ class Edge:
         label = method_label(method)
         request_trace.end(method=method, label=label, route=route, status=status)
         self._access_log.record(
-            label=label, route=route, status=status, seconds=seconds, request_id=request_id
+            label=label,
+            route=route,
+            status=status,
+            seconds=seconds,
+            request_id=request_id,
+            trace_id=request_trace.trace_id,
         )
 
 
 class _Answer:
-    """The response's ``send``: adds ``x-request-id`` and remembers the status."""
+    """The response's ``send``: adds ``x-request-id`` (and ``Retry-After`` to a 503 that
+    has none) and remembers the status."""
 
-    __slots__ = ("_header", "_send", "status")
+    __slots__ = ("_header", "_retry_after", "_send", "status")
 
-    def __init__(self, send: Send, request_id: str) -> None:
+    def __init__(self, send: Send, request_id: str, retry_after: bytes) -> None:
         self._send = send
         self._header = (REQUEST_ID_HEADER.encode(), request_id.encode())
+        self._retry_after = (_RETRY_AFTER, retry_after)
         self.status = 500  # what the caller sees if nothing is ever sent
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.status = int(message["status"])
-            message["headers"] = [*message.get("headers", ()), self._header]
+            headers = [*message.get("headers", ()), self._header]
+            if self.status == 503 and not any(k.lower() == _RETRY_AFTER for k, _ in headers):
+                headers.append(self._retry_after)
+            message["headers"] = headers
         await self._send(message)
 
 

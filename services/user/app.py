@@ -8,6 +8,8 @@ service's own command.
 
 from __future__ import annotations
 
+import sys
+
 import protovalidate
 import structlog
 
@@ -24,7 +26,9 @@ from servicekit.grpc.interceptors.validation import validate_request
 from servicekit.grpc.standard import ServiceRuntime
 from servicekit.logging import configure_logging
 from services.user.contract import contract_page_limits, contract_update_mask
+from services.user.events import UserEvents
 from services.user.handlers import UserServiceHandlers
+from services.user.metrics import UserMetrics
 from services.user.pagination import PageTokens
 from services.user.passwords import Passwords
 from services.user.service import UserService
@@ -52,7 +56,9 @@ def create_server(
         registrations=[
             Registration(
                 user_service_pb2_grpc.add_UserServiceServicer_to_server,
-                UserServiceHandlers(_user_service(settings, runtime.database)),
+                UserServiceHandlers(
+                    _user_service(settings, runtime.database, UserMetrics(runtime.registry))
+                ),
                 _USER_SERVICE.full_name,
             )
         ],
@@ -74,7 +80,9 @@ def create_server(
 
 
 def create_admin(settings: UserSettings, *, email: str, display_name: str, password: str) -> int:
-    """Create the first admin, or promote an existing user; the contract's rules apply."""
+    """Create the first admin, or promote an existing user; the contract's rules apply.
+
+    One line says what was done, or which rule refused the request (exit code 2)."""
     configure_logging(settings.logging, service=SERVICE_NAME)
     request = user_service_pb2.CreateUserRequest(
         email=email, display_name=display_name, password=password
@@ -82,8 +90,8 @@ def create_admin(settings: UserSettings, *, email: str, display_name: str, passw
     try:
         validate_request(protovalidate.Validator(), request)
     except InvalidArgument as exc:
-        for violation in exc.violations:
-            _log.error("invalid admin", field=violation.field, rule=violation.rule)
+        refused = "; ".join(f"{v.field}: {v.message} ({v.rule})" for v in exc.violations)
+        print(f"{SERVICE_NAME}: create-admin refused: {refused}", file=sys.stderr)
         return 2
     database = Database(settings.database, pool_size=1)
     try:
@@ -92,15 +100,18 @@ def create_admin(settings: UserSettings, *, email: str, display_name: str, passw
         )
     finally:
         database.dispose()
-    _log.info("admin ready", user_id=user.id, email=user.email)
+    print(f"{SERVICE_NAME}: {user.email} is an admin (user id {user.id})", flush=True)
     return 0
 
 
-def _user_service(settings: UserSettings, database: Database) -> UserService:
+def _user_service(
+    settings: UserSettings, database: Database, events: UserEvents | None = None
+) -> UserService:
     return UserService(
         unit_of_work=lambda: SqlAlchemyUserUnitOfWork(database),
         passwords=Passwords.from_settings(settings.passwords),
         page_limits=contract_page_limits(),
         update_mask=contract_update_mask(),
         page_tokens=PageTokens(settings.pagination.page_token_secret.reveal().encode()),
+        events=events,
     )

@@ -5,6 +5,11 @@ rule that fails leaves nothing changed. A use case that only reads, in one state
 opens ``self._uow().reading()``: no transaction to begin and roll back. Password hashing
 runs outside transactions: it takes tens of milliseconds and must not hold a pooled
 connection meanwhile.
+
+A create may carry the caller's ``request_id`` (AIP-155): the request is then kept with
+the user it makes, and the same request sent again (the caller saw a timeout or
+UNAVAILABLE and cannot know whether it was done) answers that user instead of making a
+second one or failing on its own email. Another request reusing the id is refused.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from datetime import UTC, datetime
 
 from services.user.domain import (
     Actor,
+    EmailTaken,
     InvalidCredentials,
+    RequestIdReused,
+    RequestIdTaken,
     Role,
     RoleChangeForbidden,
     StaleEtag,
@@ -25,9 +33,11 @@ from services.user.domain import (
     UserChanges,
     UserNotFound,
     email_key,
+    request_digest,
     required_value,
     storable_text,
 )
+from services.user.events import NoEvents, UserEvents
 from services.user.pagination import PageLimits, PageTokens, Position, UserFilter
 from services.user.passwords import Passwords
 from services.user.unit_of_work import UserUnitOfWork
@@ -69,6 +79,7 @@ class UserService:
         page_tokens: PageTokens | None = None,
         clock: Callable[[], datetime] = _utc_now,
         new_id: Callable[[], str] = _new_id,
+        events: UserEvents | None = None,
     ) -> None:
         self._uow = unit_of_work
         self._passwords = passwords
@@ -77,13 +88,35 @@ class UserService:
         self._tokens = page_tokens if page_tokens is not None else PageTokens.with_random_key()
         self._clock = clock
         self._new_id = new_id
+        self._events: UserEvents = events if events is not None else NoEvents()
 
-    def create_user(self, *, email: str, display_name: str, password: str) -> User:
-        """Register a user. Never grants a role, whoever calls: see :meth:`bootstrap_admin`."""
-        user = self._new_user(email, display_name, password, roles=frozenset())
-        with self._uow() as uow:
-            uow.users.add(user)
-            uow.commit()
+    def create_user(
+        self, *, email: str, display_name: str, password: str, request_id: str = ""
+    ) -> User:
+        """Register a user. Never grants a role, whoever calls: see :meth:`bootstrap_admin`.
+
+        With a ``request_id`` made by an earlier create with the same fields, that create's
+        user (``RequestIdReused`` if the fields differ; ``UserNotFound`` if it was deleted
+        since).
+        """
+        if request_id:
+            earlier = self._created_by(request_id)
+            if earlier is not None:
+                return self._same_request(earlier, email, display_name, password)
+        user = self._new_user(
+            email, display_name, password, roles=frozenset(), request_id=request_id or None
+        )
+        try:
+            with self._uow() as uow:
+                uow.users.add(user)
+                uow.commit()
+        except (RequestIdTaken, EmailTaken):
+            # The same request, sent twice at once, made the user in the other call.
+            earlier = self._created_by(request_id) if request_id else None
+            if earlier is None:
+                raise
+            return self._same_request(earlier, email, display_name, password)
+        self._events.user_registered()
         return user
 
     def get_user(self, user_id: str) -> User:
@@ -189,7 +222,13 @@ class UserService:
         return admin
 
     def _new_user(
-        self, email: str, display_name: str, password: str, *, roles: frozenset[Role]
+        self,
+        email: str,
+        display_name: str,
+        password: str,
+        *,
+        roles: frozenset[Role],
+        request_id: str | None = None,
     ) -> User:
         storable_text("email", email)
         storable_text("display_name", display_name)
@@ -203,7 +242,23 @@ class UserService:
             password_hash=self._passwords.hash(password),
             create_time=now,
             update_time=now,
+            request_id=request_id,
+            request_digest=None if request_id is None else request_digest(email, display_name),
         )
+
+    def _created_by(self, request_id: str) -> User | None:
+        with self._uow().reading() as uow:
+            return uow.users.get_by_request_id(request_id)
+
+    def _same_request(self, earlier: User, email: str, display_name: str, password: str) -> User:
+        """``earlier``, made by a create with this request's id, if this is that request."""
+        if earlier.request_digest != request_digest(email, display_name):
+            raise RequestIdReused
+        if not self._passwords.verify(earlier.password_hash, password):
+            raise RequestIdReused
+        if earlier.delete_time is not None:
+            raise UserNotFound(earlier.id)
+        return earlier
 
     def _rehash(self, user: User, password: str) -> None:
         password_hash = self._passwords.hash(password)

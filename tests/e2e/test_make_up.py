@@ -21,33 +21,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from servicekit.testing.ports import free_port
+from tests.e2e._local_stack import local_stack_env
 
 REPO = Path(__file__).resolve().parents[2]
 READY_LINE = "the stack is ready; Ctrl-C stops it"
 
 
 def stack_env(folder: Path) -> dict[str, str]:
-    user, auth, http = free_port(), free_port(), free_port()
-    jwks = str(folder / "jwks.json")
+    """Every service of the manifests on free ports, its state in ``folder``; cheap hashes."""
     return {
         **os.environ,
-        "USER_DATABASE__URL": f"sqlite:///{folder / 'user.db'}",
-        "USER_GRPC__PORT": str(user),
-        "USER_METRICS__PORT": str(free_port()),
-        "USER_AUTH__JWKS_FILE": jwks,
+        **local_stack_env(folder),
         "USER_PASSWORDS__TIME_COST": "1",
         "USER_PASSWORDS__MEMORY_COST_KIB": "1024",
         "USER_PASSWORDS__PARALLELISM": "1",
-        "AUTH_DATABASE__URL": f"sqlite:///{folder / 'auth.db'}",
-        "AUTH_GRPC__PORT": str(auth),
-        "AUTH_METRICS__PORT": str(free_port()),
-        "AUTH_TOKENS__JWKS_FILE": jwks,
-        "AUTH_USER_CLIENT__TARGET": f"127.0.0.1:{user}",
-        "GATEWAY_HTTP__PORT": str(http),
-        "GATEWAY_METRICS__PORT": str(free_port()),
-        "GATEWAY_BACKENDS__USER__TARGET": f"127.0.0.1:{user}",
-        "GATEWAY_BACKENDS__AUTH__TARGET": f"127.0.0.1:{auth}",
     }
 
 

@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parents[2]
 NAME = "orders"
 PASSWORD = "correct horse battery staple"
 # What the clone borrows from this checkout: the other languages' pinned tools.
-BORROWED = (".tools", "platform/tools/npm/node_modules")
+BORROWED = (".tools", "platform/tools/npm/node_modules", "gen/ts/node_modules")
 # The new service's own tests, and the rules every service's migrations keep.
 ITS_TESTS = (
     f"tests/unit/{NAME}",

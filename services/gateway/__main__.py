@@ -19,14 +19,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "probe":
         return probe(settings, wait=args.wait)
-    return serve(settings)
+    return serve(settings, workers=args.workers, env_file=args.env_file)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser, commands = command_line(
         prog="python -m services.gateway", env_prefix="GATEWAY", description=__doc__
     )
-    commands.add_parser("serve", help="serve REST over HTTP until SIGTERM or SIGINT")
+    serve_command = commands.add_parser(
+        "serve", help="serve REST over HTTP until SIGTERM or SIGINT"
+    )
+    serve_command.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="N processes sharing the port (default: http.workers, 1)",
+    )
     add_probe_command(commands)
     return parser
 

@@ -10,6 +10,12 @@ routes answer 503 and everything else is served. ``serve`` runs uvicorn until SI
 SIGINT, then lets in-flight requests finish within the grace period; a document that
 disagrees with the contracts, or a backend naming a service no contract declares, is
 one error line and exit code 1.
+
+``serve`` with ``http.workers`` (or ``--workers``) N > 1 runs N processes on the one port
+(SO_REUSEPORT, ``servicekit.grpc.workers.run_workers``: the kernel spreads connections),
+as the gRPC services do: one Python process uses one core. Each worker has its own
+channels, its own bound of concurrent requests, its own rate-limit counters (as each
+replica of a deployment has) and its metrics on ``metrics.port + i``.
 """
 
 from __future__ import annotations
@@ -18,8 +24,12 @@ import contextlib
 import functools
 import math
 import signal
+import socket
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -34,7 +44,9 @@ from prometheus_client import CollectorRegistry
 from starlette.types import Receive, Scope, Send
 
 from servicekit.binding import BindError
+from servicekit.config import ConfigError
 from servicekit.grpc.lifecycle import STOP_SIGNALS
+from servicekit.grpc.workers import run_workers
 from servicekit.logging import configure_logging
 from servicekit.metrics import metrics_url, new_registry, start_metrics_server
 from servicekit.probe import http_ready, metrics_address, reachable_host, report
@@ -55,7 +67,7 @@ from services.gateway.httpproto import HttpProtocol
 from services.gateway.metrics import HttpServerMetrics
 from services.gateway.plans import OperationPlan, PlanError, build_plans
 from services.gateway.ratelimits import RateLimits
-from services.gateway.settings import GatewaySettings
+from services.gateway.settings import GatewaySettings, load
 from services.gateway.transcoder import Transcoder, TranscodingResolver
 from services.gateway.validation import validator_map
 
@@ -76,11 +88,13 @@ class Gateway:
     """The ASGI application: the edge around connexion, and the lifespan of the backends.
 
     ``metrics_port`` is the bound port of ``/metrics`` once the application has started
-    (None when metrics are off or before the start).
+    (None when metrics are off or before the start); worker ``i`` of a multi-process
+    gateway serves its metrics on ``metrics.port + i``.
     """
 
-    def __init__(self, settings: GatewaySettings) -> None:
+    def __init__(self, settings: GatewaySettings, *, worker_index: int = 0) -> None:
         self.settings = settings
+        self.worker_index = worker_index
         self.metrics_port: int | None = None
         known = contract_services(import_contracts())
         document = yaml.safe_load(settings.http.spec_path.read_text(encoding="utf-8"))
@@ -161,7 +175,7 @@ class Gateway:
         """
         if self._stop_metrics is None:
             self.metrics_port, self._stop_metrics = start_metrics_server(
-                self.settings.metrics, self._registry
+                self.settings.metrics, self._registry, worker_index=self.worker_index
             )
 
     def _connexion(
@@ -207,20 +221,53 @@ def _unrouted_line(service: str, plans: Mapping[str, OperationPlan]) -> str:
     )
 
 
-def create_app(settings: GatewaySettings) -> Gateway:
+def create_app(settings: GatewaySettings, *, worker_index: int = 0) -> Gateway:
     """The gateway as an ASGI application (lifespan "on": it opens its channels then).
 
     ``PlanError`` when the document and the contracts disagree, ``RoutingError`` when a
     backend names a service that no contract declares.
     """
-    return Gateway(settings)
+    return Gateway(settings, worker_index=worker_index)
 
 
-def serve(settings: GatewaySettings) -> int:
-    """Serve until SIGTERM or SIGINT; exit code 0 after a clean drain."""
+def serve(
+    settings: GatewaySettings, *, workers: int | None = None, env_file: Path | None = None
+) -> int:
+    """Serve until SIGTERM or SIGINT, in ``workers`` processes sharing the port (default:
+    ``http.workers``); exit code 0 after a clean drain. Each worker loads the settings
+    again, from the environment and ``env_file`` (settings do not cross processes)."""
     configure_logging(settings.logging, service=SERVICE_NAME)
+    count = settings.http.workers if workers is None else workers
+    if count < 1:
+        _log.error(f"workers must be >= 1, got {count}")
+        return 2
+    if count > 1 and not settings.http.port:
+        _log.error("several workers share one port: http.port must not be 0")
+        return 2
+    if count == 1:
+        return _serve_worker(settings, worker_index=0, shared_port=False)
+    return run_workers(count, _Worker(env_file=env_file))
+
+
+@dataclass(frozen=True, slots=True)
+class _Worker:
+    """One worker process of a multi-process gateway (spawned: it is pickled by name)."""
+
+    env_file: Path | None
+
+    def __call__(self, worker_index: int) -> int:
+        try:
+            settings = load(env_file=self.env_file)
+        except ConfigError as exc:  # valid in the parent a moment ago: an edited env file
+            print(f"gateway worker {worker_index}: {exc}", file=sys.stderr, flush=True)
+            return 2
+        configure_logging(settings.logging, service=SERVICE_NAME)  # a spawned worker starts bare
+        return _serve_worker(settings, worker_index=worker_index, shared_port=True)
+
+
+def _serve_worker(settings: GatewaySettings, *, worker_index: int, shared_port: bool) -> int:
     try:
-        app = create_app(settings)
+        app = create_app(settings, worker_index=worker_index)
     except (PlanError, RoutingError) as exc:  # the contracts or a setting to fix: no traceback
         _log.error(f"cannot start: {exc}")
         return 1
@@ -230,8 +277,36 @@ def serve(settings: GatewaySettings) -> int:
         _log.error(str(exc))
         return 1
     server = _Server(uvicorn_config(app, settings))
-    server.run()
+    if not shared_port:
+        server.run()
+        return 0 if server.started else 1
+    try:
+        sock = _shared_socket(settings.http.host, settings.http.port)
+    except OSError as exc:
+        _log.error(f"cannot serve on {settings.http.host}:{settings.http.port}: {exc.strerror}")
+        return 1
+    with sock:
+        server.run(sockets=[sock])
     return 0 if server.started else 1
+
+
+def _shared_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` that the other workers bind too (SO_REUSEPORT).
+
+    uvicorn binds without SO_REUSEPORT, so the workers bind it themselves and hand it over.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 def probe(settings: GatewaySettings, *, wait: float) -> int:

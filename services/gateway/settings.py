@@ -71,6 +71,8 @@ class HttpSettings:
     - ``trusted_proxies``: the proxies (addresses or networks) whose ``X-Forwarded-For``
       names the client; empty (the default): the client is the peer, and the header is
       ignored. The client's address keys the rate limits and is forwarded to the services.
+    - ``workers``: processes serving the one port (``serve --workers N`` overrides it); each
+      has its own ``max_concurrent_requests`` and rate-limit counters, as each replica has.
     """
 
     host: str = "127.0.0.1"
@@ -84,9 +86,12 @@ class HttpSettings:
     max_concurrent_requests: int = 128
     retry_after_seconds: float = 1.0
     trusted_proxies: tuple[str, ...] = ()
+    workers: int = 1
 
     def __post_init__(self) -> None:
         problems: list[str] = []
+        if self.workers < 1:
+            problems.append(f"workers must be >= 1, got {self.workers}")
         wrong = [text for text in self.trusted_proxies if not _is_network(text)]
         if wrong:
             problems.append(

@@ -55,38 +55,49 @@ def backend() -> Iterator[str]:
         server.stop(0)
 
 
-def test_sigterm_lets_the_request_in_flight_finish_then_exits_zero(backend: str) -> None:
-    port = free_port()
+def start_gateway(backend: str, port: int, metrics_port: int, *serve: str) -> subprocess.Popen[str]:
+    """``python -m services.gateway serve *serve`` on ``port`` in front of ``backend``."""
     env = {
         **os.environ,
         "GATEWAY_HTTP__PORT": str(port),
-        "GATEWAY_METRICS__PORT": "0",
+        "GATEWAY_METRICS__PORT": str(metrics_port),
         "GATEWAY_LOGGING__FORMAT": "json",
         "GATEWAY_BACKENDS__USER__TARGET": backend,
         "GATEWAY_BACKENDS__AUTH__TARGET": backend,
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.gateway", "serve"],
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.gateway", "serve", *serve],
         cwd=REPOSITORY,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def sigterm_during_a_request(
+    process: subprocess.Popen[str], base_url: str, user_id: str
+) -> tuple[list[httpx.Response], str]:
+    """SIGTERM while a GetUser is at the (slow) backend: its replies and the stderr."""
+    replies: list[httpx.Response] = []
+    in_flight = threading.Thread(
+        target=lambda: replies.append(httpx.get(f"{base_url}/v1/users/{user_id}", timeout=10))
+    )
+    in_flight.start()
+    time.sleep(0.2)  # the request is at the backend now
+    process.send_signal(signal.SIGTERM)
+    in_flight.join(timeout=10)
+    return replies, process.communicate(timeout=30)[1]
+
+
+def test_sigterm_lets_the_request_in_flight_finish_then_exits_zero(backend: str) -> None:
+    port = free_port()
+    process = start_gateway(backend, port, 0)
     base_url = f"http://127.0.0.1:{port}"
+    user_id = str(uuid.uuid4())
     try:
         _wait_until_live(base_url, process)
-        user_id = str(uuid.uuid4())
-        replies: list[httpx.Response] = []
-        in_flight = threading.Thread(
-            target=lambda: replies.append(httpx.get(f"{base_url}/v1/users/{user_id}", timeout=10))
-        )
-        in_flight.start()
-        time.sleep(0.2)  # the request is at the backend now
-
-        process.send_signal(signal.SIGTERM)
-        in_flight.join(timeout=10)
-        _, stderr = process.communicate(timeout=20)
+        replies, stderr = sigterm_during_a_request(process, base_url, user_id)
     finally:
         if process.poll() is None:
             process.kill()
@@ -149,3 +160,54 @@ def test_a_metrics_port_in_use_is_one_error_line_and_exit_1() -> None:
     assert [error["event"] for error in errors] == [
         f"cannot serve metrics on 127.0.0.1:{taken}: Address already in use"
     ]
+
+
+def test_two_workers_share_the_port_each_serves_and_sigterm_drains_both(backend: str) -> None:
+    port, metrics = free_port(), free_port()
+    while metrics + 1 == port or not _port_free(metrics + 1):
+        metrics = free_port()
+    process = start_gateway(backend, port, metrics, "--workers", "2")
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_live(base_url, process)
+        for _ in range(40):  # a new connection each: the kernel spreads them over the workers
+            httpx.get(f"{base_url}/healthz", timeout=5).raise_for_status()
+        deadline = time.monotonic() + 30
+        while _served(metrics) + _served(metrics + 1) < 40 and time.monotonic() < deadline:
+            time.sleep(0.1)  # until both workers' metrics have counted every request
+        per_worker = [_served(metrics), _served(metrics + 1)]
+        replies, stderr = sigterm_during_a_request(process, base_url, str(uuid.uuid4()))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+    assert process.returncode == 0, stderr
+    assert min(per_worker) > 0, per_worker
+    assert [reply.status_code for reply in replies] == [200]
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert sum(line.get("event") == "gateway started" for line in lines) == 2
+    assert sum(line.get("event") == "gateway stopped" for line in lines) == 2
+    assert "Traceback" not in stderr
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _served(metrics_port: int) -> float:
+    """The requests one worker counted (``http_server_requests_total``), 0 before it answers."""
+    try:
+        text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+    except httpx.TransportError:
+        return 0.0
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("http_server_requests_total{")
+    )

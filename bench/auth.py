@@ -32,7 +32,7 @@ from pathlib import Path
 
 import grpc
 from argon2 import PasswordHasher, Type
-from harness import ROOT, free_port
+from harness import ROOT, admission, free_port
 from report import Ratio, print_ratios, print_table
 from scenarios import Bench, Constant, Options, describe_machine
 
@@ -109,6 +109,15 @@ def login_throughput(args: argparse.Namespace, folder: Path) -> None:
         "USER_PASSWORDS__PARALLELISM": str(args.parallelism),
     }
     common = {"USER_LOGGING__FORMAT": "json", "AUTH_LOGGING__FORMAT": "json"}
+    # Both services admit more calls at once than the --clients logins in flight (beyond
+    # their bounds they refuse with RESOURCE_EXHAUSTED), and every login may wait for one
+    # of the user service's argon2 slots (`passwords.max_concurrent`) instead of being
+    # refused when more than `passwords.max_waiting` already wait.
+    max_workers, max_concurrent_rpcs = (str(n) for n in admission(args.clients))
+    for service in ("USER", "AUTH"):
+        common[f"{service}_GRPC__MAX_WORKERS"] = max_workers
+        common[f"{service}_GRPC__MAX_CONCURRENT_RPCS"] = max_concurrent_rpcs
+    costs["USER_PASSWORDS__MAX_WAITING"] = str(max(args.clients, 4))
     user_env = {
         **common,
         **costs,

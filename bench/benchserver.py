@@ -1,10 +1,10 @@
 """The processes `bench/services.py` measures, each pinned to the cores it is given.
 
-    benchserver.py --cpus 0 constant --port P [--chain all|none|a,b] [--workers N] [--jwks F]
-                                      [--otlp URL]   # tracing exports spans to an OTLP URL
+    benchserver.py --cpus 0 constant --port P --in-flight N [--chain all|none|a,b]
+                          [--workers N] [--jwks F] [--otlp URL]  # --otlp: spans to OTLP
     benchserver.py --cpus 0 user serve [--workers N]        # services.user's own command line
-    benchserver.py --cpus 0 userdb --port P                 # services.user's handlers, no chain
-    benchserver.py --cpus 0 readconstant --port P --url URL  # constant + a psycopg read, no chain
+    benchserver.py --cpus 0 userdb --port P --in-flight N   # services.user's handlers, no chain
+    benchserver.py --cpus 0 readconstant --port P --url URL --in-flight N  # + a psycopg read
     benchserver.py --cpus 0 pointread --url URL --id ID [--seconds S] [--rounds N]
     benchserver.py seed --target HOST:PORT --count N        # creates users, prints their ids
     benchserver.py --cpus 1 collector --port P              # a fake OTLP trace collector
@@ -19,6 +19,10 @@ that first makes R3's point read with psycopg on a connection of its worker thre
 least any GetUser that waits on PostgreSQL can cost on this server. `pointread` is the
 database read alone:
 psycopg 3, `SELECT ... WHERE id = %s` in a loop, printing its CPU per read as JSON.
+`--in-flight` is the calls the load keeps in flight: the gRPC servers built here admit more
+than that at once (`harness.admission`; `user serve` gets the same bound from the
+`USER_GRPC__*` variables the caller sets), since servicekit refuses calls beyond its
+bound with RESOURCE_EXHAUSTED.
 Affinity is set before any server starts, so the worker processes it spawns inherit it.
 This script parses the command line, pins the process and dispatches; the modes live in
 bench/constantserver.py (`constant`), bench/dbservers.py (`user`, `userdb`,
@@ -50,13 +54,16 @@ def _parser() -> argparse.ArgumentParser:
     constant.add_argument("--workers", type=int, default=1)
     constant.add_argument("--jwks", default="")
     constant.add_argument("--otlp", default="", help="export spans to this OTLP endpoint")
+    constant.add_argument("--in-flight", type=int, required=True, help="calls of the load")
     user = commands.add_parser("user")
     user.add_argument("rest", nargs=argparse.REMAINDER)
     userdb = commands.add_parser("userdb")
     userdb.add_argument("--port", type=int, required=True)
+    userdb.add_argument("--in-flight", type=int, required=True, help="calls of the load")
     readconstant = commands.add_parser("readconstant")
     readconstant.add_argument("--port", type=int, required=True)
     readconstant.add_argument("--url", required=True)
+    readconstant.add_argument("--in-flight", type=int, required=True, help="calls of the load")
     pointread = commands.add_parser("pointread")
     pointread.add_argument("--url", required=True)
     pointread.add_argument("--id", required=True)

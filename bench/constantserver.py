@@ -3,7 +3,9 @@
 Built with servicekit's `build_server` behind the interceptors named (`all`: the chain of
 `servicekit.grpc.chain.default_interceptors`), each interceptor built as a service builds
 it: tracing without exporter (unless `--otlp` names a collector), metrics on a fresh
-registry, JSON logs. With `--workers N` it runs in N processes sharing the port.
+registry, JSON logs. With `--workers N` it runs in N processes sharing the port. Each
+process admits more calls at once than the `--in-flight` calls of the load (see
+`harness.admission`): servicekit refuses calls beyond its bound with RESOURCE_EXHAUSTED.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from harness import admission
 
 from acme.user.v1 import user_pb2, user_service_pb2, user_service_pb2_grpc
 from servicekit.auth import AccessPolicies, AuthSettings, TokenVerifier
@@ -61,6 +65,7 @@ class ConstantServer:
     chain: tuple[str, ...]
     jwks_file: str
     workers: int
+    in_flight: int
     otlp_endpoint: str = ""
 
 
@@ -121,8 +126,16 @@ def serve_constant(config: ConstantServer, index: int) -> int:
     registration = Registration(
         user_service_pb2_grpc.add_UserServiceServicer_to_server, _constant_servicer(), USER_SERVICE
     )
+    # Above the load's calls in flight, all of them on one process at worst (R6's workers
+    # share the port): beyond its bound the server refuses with RESOURCE_EXHAUSTED.
+    max_workers, max_concurrent_rpcs = admission(config.in_flight)
     server = build_server(
-        GrpcSettings(port=config.port, workers=config.workers),
+        GrpcSettings(
+            port=config.port,
+            workers=config.workers,
+            max_workers=max_workers,
+            max_concurrent_rpcs=max_concurrent_rpcs,
+        ),
         registrations=[registration],
         interceptors=_chain(config.chain, config.jwks_file, config.otlp_endpoint),
         reuse_port=config.workers > 1,
@@ -139,6 +152,7 @@ def run_constant(args: argparse.Namespace) -> int:
         chain=names,
         jwks_file=args.jwks,
         workers=args.workers,
+        in_flight=args.in_flight,
         otlp_endpoint=args.otlp,
     )
     return run_workers(args.workers, functools.partial(serve_constant, config))

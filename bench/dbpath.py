@@ -30,7 +30,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
-from harness import ENTRY, ROOT, BenchError, ServerProcess, cpu_seconds, free_port, wait_ready
+from harness import (
+    ENTRY,
+    ROOT,
+    BenchError,
+    ServerProcess,
+    admission,
+    cpu_seconds,
+    free_port,
+    wait_ready,
+)
 from report import Row
 from turns import Load, Measurement
 
@@ -80,12 +89,18 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> str:
     return done.stdout
 
 
-def user_env(url: str, jwks_file: Path, port: int) -> dict[str, str]:
-    """`services.user`'s settings: on `url`'s database, serving gRPC on `port`."""
+def user_env(url: str, jwks_file: Path, port: int, *, in_flight: int) -> dict[str, str]:
+    """`services.user`'s settings: on `url`'s database, serving gRPC on `port`, admitting
+    more calls at once than the load's `in_flight`."""
+    # The service's default bound (14 calls at once, 16 threads) is below the benches' 64
+    # calls in flight: the calls beyond it would be refused with RESOURCE_EXHAUSTED.
+    max_workers, max_concurrent_rpcs = admission(in_flight)
     return {
         "USER_DATABASE__URL": url,
         "USER_GRPC__HOST": "127.0.0.1",
         "USER_GRPC__PORT": str(port),
+        "USER_GRPC__MAX_WORKERS": str(max_workers),
+        "USER_GRPC__MAX_CONCURRENT_RPCS": str(max_concurrent_rpcs),
         "USER_AUTH__JWKS_FILE": str(jwks_file),
         "USER_METRICS__PORT": "0",
         "USER_LOGGING__FORMAT": "json",
@@ -106,10 +121,12 @@ def _service_rows(bench: Bench, url: str, env: dict[str, str]) -> tuple[list[Row
     target = f"127.0.0.1:{env['USER_GRPC__PORT']}"
     bare_port, floor_port = free_port(), free_port()
     bare_target, floor_target = f"127.0.0.1:{bare_port}", f"127.0.0.1:{floor_port}"
-    floor_argv = ["readconstant", "--port", str(floor_port), "--url", url]
+    in_flight = ["--in-flight", str(bench.options.concurrency)]
+    floor_argv = ["readconstant", "--port", str(floor_port), "--url", url, *in_flight]
+    bare_argv = ["userdb", "--port", str(bare_port), *in_flight]
     with (
         ServerProcess(["user", "serve"], cpus={0}, env=env) as server,
-        ServerProcess(["userdb", "--port", str(bare_port)], cpus={0}, env=env) as bare,
+        ServerProcess(bare_argv, cpus={0}, env=env) as bare,
         ServerProcess(floor_argv, cpus={0}) as floor,
     ):
         wait_ready(server, target)
@@ -151,7 +168,7 @@ def database_rows(bench: Bench, workdir: Path) -> list[Row]:
     """The database path, the full service (reference), the read alone and the floor
     (reference); BenchError when set-up fails."""
     with temporary_database("postgresql", workdir) as url:
-        env = user_env(url, bench.jwks_file, free_port())
+        env = user_env(url, bench.jwks_file, free_port(), in_flight=bench.options.concurrency)
         _run([sys.executable, "-m", "services.user", "migrate"], env)
         (path, full, least), user_id = _service_rows(bench, url, env)
         read = _read_row(url, user_id, bench.options.duration, bench.options.repeat)

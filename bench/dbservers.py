@@ -10,6 +10,10 @@
 - `pointread`: the read alone, psycopg 3 `SELECT ... WHERE id = %s` in a loop, printing
   its CPU per read as JSON;
 - `seed`: users created through the public CreateUser RPC, their ids printed as JSON.
+
+`userdb` and `readconstant` admit more calls at once than the `--in-flight` calls of the
+load (`harness.admission`): servicekit refuses calls beyond its bound with
+RESOURCE_EXHAUSTED.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 import grpc
 import psycopg
 from constantserver import USER_SERVICE, constant_response
+from harness import admission
 
 from acme.user.v1 import user_service_pb2, user_service_pb2_grpc
 from servicekit.grpc import GrpcSettings, Registration, build_server, run_until_signalled
@@ -50,6 +55,13 @@ def run_user(args: argparse.Namespace) -> int:
     return int(user_main(args.rest))
 
 
+def _admitting(port: int, in_flight: int) -> GrpcSettings:
+    """The bare server's settings, admitting more calls at once than the load's `in_flight`:
+    beyond its bound servicekit refuses calls with RESOURCE_EXHAUSTED."""
+    max_workers, max_concurrent_rpcs = admission(in_flight)
+    return GrpcSettings(port=port, max_workers=max_workers, max_concurrent_rpcs=max_concurrent_rpcs)
+
+
 def run_user_database_path(args: argparse.Namespace) -> int:
     """services.user's GetUser path without the interceptor chain: R3's numerator.
 
@@ -64,7 +76,9 @@ def run_user_database_path(args: argparse.Namespace) -> int:
 
     configure_logging(LoggingSettings(format="json"), service="bench")
     settings = load()
-    grpc_settings = GrpcSettings(port=args.port)
+    grpc_settings = _admitting(args.port, args.in_flight)
+    # One pooled connection per worker thread, as the service's own runtime sizes its pool
+    # (servicekit.grpc.standard): opened on demand, so about one per call in flight.
     database = Database(settings.database, pool_size=grpc_settings.max_workers)
     registration = Registration(
         user_service_pb2_grpc.add_UserServiceServicer_to_server,
@@ -97,7 +111,7 @@ def run_read_constant(args: argparse.Namespace) -> int:
     registration = Registration(
         user_service_pb2_grpc.add_UserServiceServicer_to_server, ReadThenConstant(), USER_SERVICE
     )
-    server = build_server(GrpcSettings(port=args.port), registrations=[registration])
+    server = build_server(_admitting(args.port, args.in_flight), registrations=[registration])
     print(f"worker 0 serving on port {server.port}", file=sys.stderr, flush=True)
     return run_until_signalled(server, grace=1.0)
 

@@ -25,10 +25,12 @@ from pathlib import Path
 from grpcload import LoadSpec, run_load
 
 __all__ = [
+    "ADMISSION_MARGIN",
     "ENTRY",
     "ROOT",
     "BenchError",
     "ServerProcess",
+    "admission",
     "children_cpu",
     "cpu_seconds",
     "free_port",
@@ -42,6 +44,25 @@ ROOT = Path(__file__).resolve().parents[1]
 ENTRY = Path(__file__).resolve().parent / "benchserver.py"
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 _TICK = os.sysconf("SC_CLK_TCK")
+ADMISSION_MARGIN = 16
+"""Calls a bench server admits beyond the load's calls in flight (see `admission`)."""
+
+
+def admission(in_flight: int) -> tuple[int, int]:
+    """`(max_workers, max_concurrent_rpcs)` for a gRPC server loaded with `in_flight` calls.
+
+    servicekit's `build_server` refuses a unary call beyond `GrpcSettings.max_concurrent_rpcs`
+    at once with RESOURCE_EXHAUSTED (by default `max_workers` less one in eight: 14 of 16
+    threads), and the benches keep 64 calls in flight (R6: 128): every bench server is
+    started admitting more than its load, so that no call of the load is refused, with
+    one worker thread more than it admits (servicekit keeps a thread free to refuse on).
+    The margin covers the calls of a finished run that the server is still answering
+    when the next run starts. grpcio starts a worker thread only when no idle one is left,
+    so threads (and the user service's pooled database connections, one per thread)
+    follow the calls in flight, not this bound.
+    """
+    limit = in_flight + ADMISSION_MARGIN
+    return limit + 1, limit
 
 
 class BenchError(RuntimeError):

@@ -17,12 +17,17 @@ Lua script checking the status of every reply) pinned to core 1:
   CreateUser, a token of the user read minted by servicekit.testing.tokens.TestIssuer).
   Gateway and user service both on core 0 (the REST path's whole server cost on the
   one core), the client on core 1, PostgreSQL unpinned; the same calls in flight.
+- The anchor: the same GET through grpc-gateway (Go; bench/grpcgateway, generated and
+  built by bench/grpcgatewaystack.py) in front of the same user service, on core 0 like
+  the gateway: our gateway's CPU per request / grpc-gateway's is printed (informational).
+  Without Go, or when the build fails, its row says "not available: <why>".
 
 Per contender a warm-up, then the fastest of `--repeat` windows, the contenders taking
 turns. Server CPU is utime + stime from /proc/<pid>/stat across each window: the gateway
 process alone ("gateway us"), and the other server of the row ("backend us": the user
 service, or the constant backend on core 1). Exits 1 when any reply was not a 200 (or
-not gRPC OK), a socket error occurred, or a server failed.
+not gRPC OK), a socket error occurred, or a server failed (not for a contender that is
+not available).
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from pathlib import Path
 from harness import BenchError
 from restload import WRK_SCRIPT
 from restreport import describe, print_ratios, print_table
-from reststack import Options, start_all
+from reststack import LABELS, Options, start_all
 from restwindows import measure
 
 __all__ = ["main"]
@@ -51,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeat", type=int, default=3, help="windows; the fastest counts")
     parser.add_argument("--connections", type=int, default=64, help="requests in flight")
     parser.add_argument("--grpc-connections", type=int, default=16)
+    parser.add_argument(
+        "--no-grpc-gateway", action="store_true", help="leave out the grpc-gateway anchor"
+    )
     return parser
 
 
@@ -62,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         repeat=args.repeat,
         connections=args.connections,
         grpc_connections=args.grpc_connections,
+        grpc_gateway=not args.no_grpc_gateway,
     )
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
@@ -72,17 +81,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         script = workdir / "status.lua"
         script.write_text(WRK_SCRIPT)
         try:
-            contenders = start_all(stack, options, workdir, script)
+            contenders, skipped = start_all(stack, options, workdir, script)
         except BenchError as exc:
             print(f"failed to start: {exc}", file=sys.stderr)
             return 1
-        results = measure(
+        measured = measure(
             contenders, warmup=options.warmup, duration=options.duration, rounds=options.repeat
         )
+    found = {**measured, **skipped}
+    results = {label: found[label] for label in LABELS if label in found}
     print()
     print_table(results)
     print_ratios(results)
-    return 1 if any(isinstance(r, BenchError) for r in results.values()) else 0
+    failed = [r for r in results.values() if isinstance(r, BenchError)]
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -1,22 +1,26 @@
-"""How the REST benchmark prints: the set-up, one row per contender, then the two ratios.
+"""How the REST benchmark prints: the set-up, one row per contender, then the ratios.
 
 R2 (REST tax) is the gateway's req/s over the bare connexion app's, target >= 0.80; REST /
 gRPC is GetUser through the gateway over GetUser on the user service directly, target >=
-0.60. A ratio whose rows failed prints as NOT MEASURED.
+0.60. A ratio whose rows failed prints as NOT MEASURED. The anchor line, informational (no
+target), is our gateway's CPU per REST GetUser over grpc-gateway's, in front of the same
+user service, with both figures and both req/s beside it.
 """
 
 from __future__ import annotations
 
 import subprocess
 
+import grpcgatewaystack
+from gotools import Unavailable
 from harness import BenchError
 from report import machine_line
-from reststack import GRPC, R2_BARE, R2_GATEWAY, REST, Options
-from restwindows import Window
+from reststack import GRPC, GRPC_GATEWAY, R2_BARE, R2_GATEWAY, REST, Options
+from restwindows import NotAvailable, Window
 
 __all__ = ["describe", "print_ratios", "print_table"]
 
-Results = dict[str, Window | BenchError]
+Results = dict[str, Window | BenchError | NotAvailable]
 
 
 def _fmt(value: float | None, digits: int = 0) -> str:
@@ -25,18 +29,21 @@ def _fmt(value: float | None, digits: int = 0) -> str:
 
 def print_table(results: Results) -> None:
     head = (
-        f"{'':34} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'gateway us':>10} "
+        f"{'':36} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'gateway us':>10} "
         f"{'backend us':>10} {'client us':>9} {'core 0':>6}"
     )
     print(head)
     for label, window in results.items():
         if isinstance(window, BenchError):
-            print(f"{label:34} failed: {window}")
+            print(f"{label:36} failed: {window}")
+            continue
+        if isinstance(window, NotAvailable):
+            print(f"{label:36} not available: {window.why}")
             continue
         server_us = window.per_request_us(window.gateway_s)
         busy = window.core0_s / max(window.elapsed_s, 1e-9)
         print(
-            f"{label:34} {_fmt(window.rps):>8} {window.p50_us / 1000:>7.1f} "
+            f"{label:36} {_fmt(window.rps):>8} {window.p50_us / 1000:>7.1f} "
             f"{window.p99_us / 1000:>7.1f} {_fmt(server_us):>10} "
             f"{_fmt(window.per_request_us(window.backend_s)):>10} "
             f"{_fmt(window.per_request_us(window.client_s)):>9} {busy:>6.0%}"
@@ -76,12 +83,46 @@ def _rest_over_grpc(results: Results) -> tuple[float | None, str]:
     return rest.rps / grpc.rps, note
 
 
+def _anchor_line(results: Results) -> str | None:
+    """Our gateway's CPU per REST GetUser / grpc-gateway's (None: grpc-gateway not asked)."""
+    name = "our gateway CPU per request / grpc-gateway's"
+    ours, anchor = results.get(REST), results.get(GRPC_GATEWAY)
+    if anchor is None:
+        return None
+    if isinstance(anchor, NotAvailable):
+        return f"{name:44} {'—':>6}  informational  not available: {anchor.why}"
+    if not (isinstance(ours, Window) and isinstance(anchor, Window)):
+        return f"{name:44} {'—':>6}  informational  NOT MEASURED"
+    ours_us = ours.per_request_us(ours.gateway_s) or 0.0
+    anchor_us = anchor.per_request_us(anchor.gateway_s) or 0.0
+    value = ours_us / anchor_us if anchor_us else float("nan")
+    backend = [_fmt(w.per_request_us(w.backend_s)) for w in (ours, anchor)]
+    note = (
+        f"(gateway us per GetUser: ours {ours_us:.0f}, grpc-gateway {anchor_us:.0f}; req/s: "
+        f"ours {_fmt(ours.rps)}, grpc-gateway {_fmt(anchor.rps)}; the user service behind "
+        f"each: {backend[0]} / {backend[1]} us)"
+    )
+    return f"{name:44} {value:>6.2f}  informational  {note}"
+
+
 def print_ratios(results: Results) -> None:
     print()
     value, note = _rest_tax(results)
     print(_ratio_line("R2 REST tax, gateway / bare connexion, req/s", value, 0.80, note))
     value, note = _rest_over_grpc(results)
     print(_ratio_line("REST / gRPC GetUser on PostgreSQL, req/s", value, 0.60, note))
+    anchor = _anchor_line(results)
+    if anchor is not None:
+        print(anchor)
+
+
+def _anchor(options: Options) -> str:
+    if not options.grpc_gateway:
+        return "grpc-gateway: left out (--no-grpc-gateway)"
+    try:
+        return f"anchor: {grpcgatewaystack.describe()}, on core 0 like our gateway"
+    except Unavailable as exc:
+        return f"anchor: grpc-gateway not available: {exc}"
 
 
 def describe(options: Options) -> str:
@@ -95,6 +136,8 @@ def describe(options: Options) -> str:
         f"servers on core 0 (the R2 constant backend on core 1 with the client); per "
         f"contender {options.warmup:g} s warm-up, then the fastest of {options.repeat} x "
         f"{options.duration:g} s (contenders take turns)\n"
-        f"gateway us: CPU per request of the gateway process (bare row: the bare app's); "
-        f"backend us: the row's gRPC server; core 0: CPU of the servers on core 0 / wall"
+        f"gateway us: CPU per request of the gateway process (bare row: the bare app's, "
+        f"grpc-gateway row: grpc-gateway's); backend us: the row's gRPC server; core 0: "
+        f"CPU of the servers on core 0 / wall\n"
+        f"{_anchor(options)}"
     )

@@ -2,6 +2,7 @@
 
     restserver.py --cpus 0 gateway               # `python -m services.gateway serve`
     restserver.py --cpus 0 bare --port P         # a bare connexion app, one operation
+    restserver.py --cpus 0 grpcgateway BINARY --listen H:P --backend H:P   # grpc-gateway
 
 `gateway` is the real API gateway, started by its own command line (settings from the
 `GATEWAY_*` variables the caller sets): the process sets its affinity, then execs the
@@ -9,6 +10,9 @@ interpreter on `-m services.gateway serve`, so the pid the caller holds is the g
 `bare` is connexion alone: `AsyncApp` with a one-operation spec (GET /v1/users/{id}, the
 path parameter a uuid), its handler returning a constant JSON user, served by uvicorn
 with the gateway's uvicorn options (no access log, no server header, lifespan on).
+`grpcgateway` sets its affinity, then execs BINARY (bench/grpcgateway, built by
+bench/grpcgatewaystack.py) with the arguments after it: the pid is grpc-gateway's, and Go
+sizes GOMAXPROCS to the cores it is given.
 """
 
 from __future__ import annotations
@@ -73,6 +77,10 @@ def _run_gateway(_args: argparse.Namespace) -> int:
     return 1  # not reached
 
 
+def _run_grpc_gateway(args: argparse.Namespace) -> int:
+    os.execv(args.binary, [args.binary, *args.rest])  # noqa: S606 - the binary the bench built
+
+
 def _run_bare(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415 - only this mode needs it
     from connexion import AsyncApp  # noqa: PLC0415
@@ -105,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("gateway")
     bare = commands.add_parser("bare")
     bare.add_argument("--port", type=int, required=True)
+    grpc_gateway = commands.add_parser("grpcgateway")
+    grpc_gateway.add_argument("binary")
+    grpc_gateway.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -112,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.cpus:
         os.sched_setaffinity(0, {int(core) for core in args.cpus.split(",")})
-    return {"gateway": _run_gateway, "bare": _run_bare}[args.command](args)
+    runners = {"gateway": _run_gateway, "bare": _run_bare, "grpcgateway": _run_grpc_gateway}
+    return runners[args.command](args)
 
 
 if __name__ == "__main__":

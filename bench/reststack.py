@@ -6,6 +6,12 @@
 - REST / gRPC: `python -m services.user serve` on a throw-away PostgreSQL database
   (migrated, seeded through CreateUser) on core 0, and a second gateway in front of it,
   also on core 0.
+- The anchor: grpc-gateway (bench/grpcgateway, built by bench/grpcgatewaystack.py) in
+  front of the same user service, on core 0 like the second gateway; "not available" when
+  Go or its build is not.
+
+Every server admits more requests (calls) at once than the load keeps in flight: the
+gateway answers 503 and the user service RESOURCE_EXHAUSTED beyond their bounds.
 """
 
 from __future__ import annotations
@@ -21,15 +27,36 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpcgatewaystack
 from dbpath import SEEDED_USERS, user_env
-from harness import ENTRY, ROOT, BenchError, ServerProcess, free_port, wait_for_log, wait_ready
+from gotools import Unavailable
+from harness import (
+    ADMISSION_MARGIN,
+    ENTRY,
+    ROOT,
+    BenchError,
+    ServerProcess,
+    free_port,
+    wait_for_log,
+    wait_ready,
+)
 from restload import CLIENT_CPUS, grpc_load, wrk_load
-from restwindows import Contender
+from restwindows import Contender, NotAvailable
 
 from servicekit.testing.databases import temporary_database
 from servicekit.testing.tokens import TestIssuer
 
-__all__ = ["GRPC", "R2_BARE", "R2_GATEWAY", "REST", "Options", "start_all"]
+__all__ = [
+    "GRPC",
+    "GRPC_GATEWAY",
+    "LABELS",
+    "R2_BARE",
+    "R2_GATEWAY",
+    "REST",
+    "Options",
+    "Skipped",
+    "start_all",
+]
 
 REST_ENTRY = Path(__file__).resolve().parent / "restserver.py"
 SERVER_CPUS = {0}
@@ -39,6 +66,12 @@ R2_GATEWAY = "gateway -> constant gRPC backend"
 R2_BARE = "bare connexion app"
 REST = "REST: gateway -> services.user"
 GRPC = "gRPC: services.user directly"
+GRPC_GATEWAY = "REST: grpc-gateway -> services.user"
+LABELS = (R2_GATEWAY, R2_BARE, REST, GRPC_GATEWAY, GRPC)
+"""The contenders, in the order of the table."""
+
+Skipped = dict[str, NotAvailable | BenchError]
+"""Contenders that were not measured: not available here, or failed to start."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -48,6 +81,7 @@ class Options:
     repeat: int
     connections: int
     grpc_connections: int
+    grpc_gateway: bool = True
 
 
 class RestProcess(ServerProcess):
@@ -77,11 +111,15 @@ def wait_http(server: ServerProcess, url: str, token: str, timeout: float = 60.0
     raise BenchError(f"{url} not 200 after {timeout:.0f} s ({last}):\n{server.log_tail()}")
 
 
-def gateway_env(http_port: int, user_target: str) -> dict[str, str]:
-    """The gateway's settings: default but for ports and the user backend's address."""
+def gateway_env(http_port: int, user_target: str, *, in_flight: int) -> dict[str, str]:
+    """The gateway's settings: default but for ports, the user backend's address and a
+    bound on requests at once above the load's `in_flight`."""
     return {
         "GATEWAY_HTTP__HOST": "127.0.0.1",
         "GATEWAY_HTTP__PORT": str(http_port),
+        # Beyond it the gateway answers 503 at once (its default, 128, is above the 64 in
+        # flight already; said here so that a larger --connections is not refused).
+        "GATEWAY_HTTP__MAX_CONCURRENT_REQUESTS": str(in_flight + ADMISSION_MARGIN),
         "GATEWAY_BACKENDS__USER__TARGET": user_target,
         "GATEWAY_BACKENDS__AUTH__TARGET": f"127.0.0.1:{free_port()}",  # not called here
         "GATEWAY_METRICS__PORT": "0",
@@ -109,21 +147,22 @@ class _Http:
     backend: ServerProcess | None
 
 
-def _start_r2(stack: contextlib.ExitStack, issuer: TestIssuer) -> tuple[_Http, _Http]:
+def _start_r2(
+    stack: contextlib.ExitStack, issuer: TestIssuer, in_flight: int
+) -> tuple[_Http, _Http]:
     """R2: constant backend on core 1 (with the client), gateway alone on core 0, bare app."""
     backend_port, gateway_port, bare_port = free_port(), free_port(), free_port()
-    backend = stack.enter_context(
-        ServerProcess(
-            ["constant", "--port", str(backend_port), "--chain", "none"], cpus=CLIENT_CPUS
-        )
-    )
+    # --in-flight: the constant backend admits more calls than the gateway sends at once.
+    argv = ["constant", "--port", str(backend_port), "--chain", "none"]
+    argv += ["--in-flight", str(in_flight)]
+    backend = stack.enter_context(ServerProcess(argv, cpus=CLIENT_CPUS))
     wait_ready(backend, f"127.0.0.1:{backend_port}")
     wait_for_log(backend, ["worker 0 serving"])
     gateway = stack.enter_context(
         RestProcess(
             ["gateway"],
             cpus=SERVER_CPUS,
-            env=gateway_env(gateway_port, f"127.0.0.1:{backend_port}"),
+            env=gateway_env(gateway_port, f"127.0.0.1:{backend_port}", in_flight=in_flight),
         )
     )
     bare = stack.enter_context(
@@ -141,36 +180,79 @@ def _start_r2(stack: contextlib.ExitStack, issuer: TestIssuer) -> tuple[_Http, _
 
 
 def _start_user(
-    stack: contextlib.ExitStack, issuer: TestIssuer, workdir: Path
+    stack: contextlib.ExitStack, issuer: TestIssuer, workdir: Path, in_flight: int
 ) -> tuple[_Http, ServerProcess, str, str]:
     """services.user on PostgreSQL, and a second gateway in front of it; the gateway, the
     user service, its address and the id of the user read."""
     url = stack.enter_context(temporary_database("postgresql", workdir))
     user_port, rest_port = free_port(), free_port()
-    env = user_env(url, Path(issuer.jwks_file), user_port)
+    # The user service admits more calls at once than the load's (user_env says why).
+    env = user_env(url, Path(issuer.jwks_file), user_port, in_flight=in_flight)
     _checked_run([sys.executable, "-m", "services.user", "migrate"], env)
     user = stack.enter_context(ServerProcess(["user", "serve"], cpus=SERVER_CPUS, env=env))
     user_target = f"127.0.0.1:{user_port}"
     wait_ready(user, user_target)
     seed = [sys.executable, str(ENTRY), "seed", "--target", user_target]
     user_id = json.loads(_checked_run([*seed, "--count", str(SEEDED_USERS)], {}))[SEEDED_USERS // 2]
-    rest = stack.enter_context(
-        RestProcess(["gateway"], cpus=SERVER_CPUS, env=gateway_env(rest_port, user_target))
-    )
+    rest_env = gateway_env(rest_port, user_target, in_flight=in_flight)
+    rest = stack.enter_context(RestProcess(["gateway"], cpus=SERVER_CPUS, env=rest_env))
     token = str(issuer.mint(user_id, expires_in=3600))
     rest_url = f"http://127.0.0.1:{rest_port}/v1/users/{user_id}"
     wait_http(rest, rest_url, token)
     return _Http(url=rest_url, token=token, server=rest, backend=user), user, user_target, user_id
 
 
+def _build_grpc_gateway(options: Options) -> Path | NotAvailable | None:
+    """grpc-gateway's binary (built now unless up to date), why not, or None if not asked."""
+    if not options.grpc_gateway:
+        return None
+    print("grpc-gateway: generating and building (bench/grpcgatewaystack.py) ...", flush=True)
+    try:
+        return grpcgatewaystack.build()
+    except Unavailable as exc:
+        return NotAvailable(why=str(exc))
+
+
+def _start_grpc_gateway(
+    stack: contextlib.ExitStack,
+    binary: Path,
+    user: tuple[ServerProcess, str],
+    user_id: str,
+    token: str,
+) -> _Http:
+    """grpc-gateway in front of the user service, on core 0 like the second gateway: GET
+    /v1/users/{id} of the same user, with the same token."""
+    port = free_port()
+    backend, target = user
+    argv = ["grpcgateway", str(binary), "--listen", f"127.0.0.1:{port}", "--backend", target]
+    server = stack.enter_context(RestProcess(argv, cpus=SERVER_CPUS, env={}))
+    url = f"http://127.0.0.1:{port}/v1/users/{user_id}"
+    wait_http(server, url, token)
+    return _Http(url=url, token=token, server=server, backend=backend)
+
+
 def start_all(
     stack: contextlib.ExitStack, options: Options, workdir: Path, script: Path
-) -> list[Contender]:
-    """Every server of both comparisons, started and answering; their contenders."""
+) -> tuple[list[Contender], Skipped]:
+    """Every server of both comparisons and the anchor, started and answering; their
+    contenders, and the contenders that could not be (why)."""
+    binary = _build_grpc_gateway(options)
+    skipped: Skipped = {}
+    if isinstance(binary, NotAvailable):
+        skipped[GRPC_GATEWAY] = binary
     issuer = TestIssuer(workdir)
-    gateway, bare = _start_r2(stack, issuer)
-    rest, user, user_target, user_id = _start_user(stack, issuer, workdir)
-    core0 = (gateway.server.pid, bare.server.pid, user.pid, rest.server.pid)
+    in_flight = options.connections
+    gateway, bare = _start_r2(stack, issuer, in_flight)
+    rest, user, user_target, user_id = _start_user(stack, issuer, workdir, in_flight)
+    anchor = None
+    if isinstance(binary, Path):
+        try:
+            anchor = _start_grpc_gateway(stack, binary, (user, user_target), user_id, rest.token)
+        except BenchError as exc:
+            skipped[GRPC_GATEWAY] = exc
+    core0: tuple[int, ...] = (gateway.server.pid, bare.server.pid, user.pid, rest.server.pid)
+    if anchor is not None:
+        core0 += (anchor.server.pid,)
 
     def over_http(label: str, http: _Http) -> Contender:
         return Contender(
@@ -184,9 +266,12 @@ def start_all(
     grpc = grpc_load(
         user_target, user_id, rest.token, options.connections, options.grpc_connections
     )
-    return [
+    contenders = [
         over_http(R2_GATEWAY, gateway),
         over_http(R2_BARE, bare),
         over_http(REST, rest),
         Contender(label=GRPC, load=grpc, gateway=None, backend=user.pid, core0=core0),
     ]
+    if anchor is not None:
+        contenders.insert(3, over_http(GRPC_GATEWAY, anchor))
+    return contenders, skipped

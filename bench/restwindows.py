@@ -15,7 +15,7 @@ from harness import BenchError, children_cpu, cpu_seconds, tree_cpu_seconds
 from restload import LoadRun
 from turns import in_turns
 
-__all__ = ["Contender", "Window", "measure", "one_window"]
+__all__ = ["Contender", "NotAvailable", "Window", "measure", "one_window"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -37,6 +37,13 @@ class Window:
 
     def per_request_us(self, seconds: float | None) -> float | None:
         return None if seconds is None else seconds / max(self.requests, 1) * 1e6
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NotAvailable:
+    """A contender that cannot run here (grpc-gateway without Go, say): why. Not a failure."""
+
+    why: str
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -40,12 +40,13 @@ USER_NAMES = (
 
 def middleware_rows(bench: Bench) -> list[Row]:
     """Bare, the full chain, the full chain with tracing exporting its spans over OTLP,
-    then each interceptor alone with its cost per call."""
+    then each interceptor alone with its cost per call; with `--ghz`, bare and full chain
+    loaded by ghz last (a cross-check of grpcload's figures)."""
     extra = [Constant(label=EXPORTING, chain="all", otlp=True)]
     extra += [Constant(label=label, chain=chain) for label, chain, _ in SINGLES]
     rows = bench.baselines(extra)
     if rows[FULL].measurement is None:
-        return [rows[BARE], rows[FULL]]
+        return [rows[BARE], rows[FULL], *bench.cross_check_rows()]
     singles = [with_cost(rows[label], rows[base]) for label, _, base in SINGLES]
     total = sum(row.cost_us or 0.0 for row in singles)
     return [
@@ -54,6 +55,7 @@ def middleware_rows(bench: Bench) -> list[Row]:
         with_cost(rows[EXPORTING], rows[BARE]),
         *singles,
         Row(label="sum of the costs alone", cost_us=total),
+        *bench.cross_check_rows(),
     ]
 
 

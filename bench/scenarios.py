@@ -3,7 +3,9 @@
 `Bench` starts servers (bench/benchserver.py) pinned to their cores, waits until they are
 healthy, loads them in turns with bench/grpcload and returns table rows; the rows of each
 scenario are chosen in bench/scenariorows.py. A piece of servicekit or of the user service
-that does not exist (yet) gives a row "not available: <why>".
+that does not exist (yet) gives a row "not available: <why>". With `--ghz`, bare and full
+chain are also loaded by ghz (bench/ghzload.py), in turns with the others, as a
+cross-check of grpcload's figures.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import ghzload
+from gotools import Unavailable
 from grpcload import LoadSpec, encode_request
 from harness import ROOT, BenchError, ServerProcess, free_port, wait_for_log, wait_ready
 from report import Row, machine_line
-from turns import Load, Measurement, measure
+from turns import Load, Measurement, Runner, measure
 
 from servicekit.testing.tokens import TestIssuer
 
@@ -30,6 +34,7 @@ __all__ = [
     "Bench",
     "Constant",
     "Options",
+    "cross_check_label",
     "describe_machine",
     "missing",
     "with_cost",
@@ -61,6 +66,7 @@ class Options:
     connections: int
     repeat: int
     only: tuple[str, ...]
+    ghz: bool = False  # also load bare and full chain with ghz (a cross-check)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -97,6 +103,20 @@ def missing(names: Sequence[str]) -> str:
     return "" if done.returncode == 0 else (done.stderr.strip().splitlines() or ["?"])[-1]
 
 
+def cross_check_label(label: str) -> str:
+    """The row of `label`'s server loaded by ghz."""
+    return f"{label}: ghz (cross-check)"
+
+
+def _ghz_line(options: Options) -> str:
+    if not options.ghz:
+        return ""
+    try:
+        return f"\ncross-check: {ghzload.describe()}, same calls in flight and connections"
+    except Unavailable as exc:
+        return f"\ncross-check: ghz not available: {exc}"
+
+
 def describe_machine(options: Options) -> str:
     """When, on what, under which load, and how the load is generated."""
     return (
@@ -104,6 +124,7 @@ def describe_machine(options: Options) -> str:
         f"load: bench/grpcload (C, libnghttp2), {options.concurrency} calls in flight over "
         f"{options.connections} connections; per server {options.warmup:g} s warm-up, then "
         f"the fastest of {options.repeat} runs of {options.duration:g} s (servers take turns)"
+        f"{_ghz_line(options)}"
     )
 
 
@@ -115,6 +136,7 @@ class Bench:
         self._workdir = workdir
         self._issuer = TestIssuer(workdir)
         self._baselines: dict[str, Row] = {}
+        self._cross_check: list[Row] = []
 
     def token(self, subject: str) -> str:
         return str(self._issuer.mint(subject, expires_in=3600))
@@ -158,26 +180,32 @@ class Bench:
 
     def _start(self, stack: contextlib.ExitStack, config: Constant, otlp: str = "") -> Load:
         port = free_port()
+        target = f"127.0.0.1:{port}"
+        spec = self.spec(target, FIXED_USER_ID, wide=config.wide)
         argv = ["constant", "--port", str(port), "--chain", config.chain]
         argv += ["--workers", str(config.workers), "--jwks", str(self.jwks_file)]
+        # The server admits more calls at once than the load keeps in flight: beyond its
+        # bound servicekit refuses calls with RESOURCE_EXHAUSTED (harness.admission).
+        argv += ["--in-flight", str(spec.concurrency)]
         if config.otlp:
             argv += ["--otlp", otlp]
         server = stack.enter_context(ServerProcess(argv, cpus=set(config.cpus)))
-        target = f"127.0.0.1:{port}"
         wait_ready(server, target)
         wait_for_log(server, [f"worker {i} serving" for i in range(config.workers)])
         client = BOTH_CPUS if config.cpus == BOTH_CPUS else CLIENT_CPUS
         return Load(
-            server=server,
-            spec=self.spec(target, FIXED_USER_ID, wide=config.wide),
-            client_cpus=set(client),
-            server_cores=len(config.cpus),
+            server=server, spec=spec, client_cpus=set(client), server_cores=len(config.cpus)
         )
 
-    def constants(self, configs: Sequence[Constant]) -> dict[str, Row]:
-        """Start every server, measure them in turns, stop them; a row per label."""
+    def constants(
+        self, configs: Sequence[Constant], cross_check: Sequence[str] = ()
+    ) -> dict[str, Row]:
+        """Start every server, measure them in turns, stop them; a row per label. The
+        servers of the labels in `cross_check` are also loaded by ghz, in the same turns
+        (rows `cross_check_label(label)`)."""
         rows: dict[str, Row] = {}
         loads: dict[str, Load] = {}
+        ghz = _ghz_runner() if cross_check else None
         with contextlib.ExitStack() as stack:
             otlp = ""
             for config in configs:
@@ -187,6 +215,11 @@ class Bench:
                     loads[config.label] = self._start(stack, config, otlp)
                 except BenchError as exc:
                     rows[config.label] = Row.broken(config.label, str(exc))
+            for label in (label for label in cross_check if label in loads):
+                if isinstance(ghz, str):
+                    rows[cross_check_label(label)] = Row.unavailable(cross_check_label(label), ghz)
+                elif ghz is not None:
+                    loads[cross_check_label(label)] = replace(loads[label], runner=ghz)
             for label, result in zip(loads, self.measure(list(loads.values())), strict=True):
                 rows[label] = _row(label, result)
         return rows
@@ -200,10 +233,42 @@ class Bench:
             self._baselines = {label: Row.unavailable(label, why) for label in (BARE, FULL)}
             return self._baselines
         configs = [Constant(label=BARE, chain="none"), Constant(label=FULL, chain="all"), *extra]
-        rows = self.constants(configs)
+        cross_check = (BARE, FULL) if self._options.ghz else ()
+        rows = self.constants(configs, cross_check)
         rows[FULL] = with_cost(rows[FULL], rows[BARE])
         self._baselines = {BARE: rows[BARE], FULL: rows[FULL]}
+        self._cross_check = [
+            _against(rows[cross_check_label(label)], rows[label])
+            for label in cross_check
+            if cross_check_label(label) in rows
+        ]
         return rows
+
+    def cross_check_rows(self) -> list[Row]:
+        """Bare and full chain loaded by ghz (`--ghz`), measured with the baselines."""
+        return list(self._cross_check)
+
+
+def _ghz_runner() -> Runner | str:
+    """ghz's runner, built now unless up to date, or why it is not available."""
+    try:
+        ghzload.build()
+    except Unavailable as exc:
+        return str(exc)
+    return ghzload.run_ghz
+
+
+def _against(ghz: Row, grpcload: Row) -> Row:
+    """The ghz row, noting its req/s against grpcload's on the same server."""
+    if ghz.measurement is None or grpcload.measurement is None:
+        return ghz
+    ours, theirs = grpcload.measurement.result.rps, ghz.measurement.result.rps
+    ghz_rate, grpcload_rate = (f"{rate:,.0f}".replace(",", " ") for rate in (theirs, ours))
+    note = (
+        f"ghz / grpcload req/s on this server: {theirs / ours:.2f} "
+        f"(ghz {ghz_rate}/s, grpcload {grpcload_rate}/s)"
+    )
+    return replace(ghz, note=note)
 
 
 def _row(label: str, result: Measurement | BenchError) -> Row:

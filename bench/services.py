@@ -2,6 +2,7 @@
 
     make bench-services                  # or: .venv/bin/python bench/services.py
     .venv/bin/python bench/services.py --only r1 --duration 10
+    .venv/bin/python bench/services.py --only r1 --ghz   # + ghz as a cross-check
 
 R1 middleware tax: a constant GetUser behind the full servicekit chain / bare (>= 0.70),
 plus each interceptor alone and its CPU cost per call. R3 database path: server CPU per
@@ -13,7 +14,9 @@ port / one (>= 1.4).
 Each server runs in a subprocess pinned to core 0 and the load generator (bench/grpcload)
 to core 1; R6 gives the server both cores and the client shares them. Figures, not a test:
 this machine is shared and noisy. Exits 1 when a run saw a reply with a wrong status or a
-server failed; a missing piece is reported as "not available", not as a failure.
+server failed; a missing piece is reported as "not available", not as a failure. With
+`--ghz`, R1's bare and full-chain servers are also loaded by ghz (bench/ghzload.py, Go,
+built from bench/ghz), in turns with grpcload: its req/s beside grpcload's, a cross-check.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 from harness import BenchError
 from report import Ratio, Row, print_ratios, print_table
 from scenariorows import EXPORTING, database_rows, middleware_rows, scale_out_rows
-from scenarios import Bench, Options, describe_machine
+from scenarios import BARE, FULL, Bench, Options, cross_check_label, describe_machine
 
 __all__ = ["main"]
 
@@ -66,11 +69,16 @@ def r1(bench: Bench) -> Outcome:
     if bare is None or full is None:
         return Outcome(rows=rows, ratio=RATIOS["r1"].missing(_why(rows)))
     ratio = RATIOS["r1"].of(full.result.rps, bare.result.rps)
-    exporting = next((row.measurement for row in rows if row.label == EXPORTING), None)
+    by_label = {row.label: row.measurement for row in rows}
+    notes = []
+    exporting = by_label.get(EXPORTING)
     if exporting is not None:
         also = exporting.result.rps / bare.result.rps
-        ratio = replace(ratio, reason=f"with tracing exporting its spans over OTLP: {also:.2f}")
-    return Outcome(rows=rows, ratio=ratio)
+        notes.append(f"with tracing exporting its spans over OTLP: {also:.2f}")
+    ghz_bare, ghz_full = (by_label.get(cross_check_label(label)) for label in (BARE, FULL))
+    if ghz_bare is not None and ghz_full is not None:
+        notes.append(f"loaded by ghz: {ghz_full.result.rps / ghz_bare.result.rps:.2f}")
+    return Outcome(rows=rows, ratio=replace(ratio, reason="; ".join(notes)))
 
 
 def r3(bench: Bench) -> Outcome:
@@ -136,6 +144,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeat", type=int, default=3, help="runs per server; fastest counts")
     parser.add_argument("--concurrency", type=int, default=64, help="calls in flight")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--ghz", action="store_true", help="R1: also load bare and full chain with ghz"
+    )
     return parser
 
 
@@ -152,6 +163,7 @@ def _options(argv: Sequence[str] | None) -> Options:
         connections=args.connections,
         repeat=args.repeat,
         only=only,
+        ghz=args.ghz,
     )
 
 

@@ -3,7 +3,8 @@
 The machine is shared: another tenant can only slow a window down, so the fastest window
 is the closest to what a server can do, and taking turns spreads a slow spell over every
 server instead of one. `in_turns` is that loop for any kind of contender and window;
-`measure` is it for a gRPC server loaded by bench/grpcload, its CPU read from /proc.
+`measure` is it for a gRPC server loaded by bench/grpcload (or another generator with
+its shape, such as bench/ghzload's), its CPU read from /proc.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from grpcload import LoadResult, LoadSpec, run_load
 from harness import BenchError, ServerProcess, children_cpu, tree_cpu_seconds
@@ -20,6 +21,12 @@ __all__ = ["Load", "Measurement", "in_turns", "measure"]
 
 C = TypeVar("C")
 W = TypeVar("W")
+
+
+class Runner(Protocol):
+    """A load generator: one run of a LoadSpec, pinned to `cpus`; grpcload's `run_load`."""
+
+    def __call__(self, spec: LoadSpec, *, cpus: set[int] | None = None) -> LoadResult: ...
 
 
 def in_turns(
@@ -81,13 +88,15 @@ class Measurement:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Load:
     """A started server and how to load it; `also` is another CPU counter (seconds) to
-    read across each run, such as the database server's backends."""
+    read across each run, such as the database server's backends; `runner` the load
+    generator (bench/grpcload unless said)."""
 
     server: ServerProcess
     spec: LoadSpec
     client_cpus: set[int]
     server_cores: int
     also: Callable[[], float] | None = None
+    runner: Runner = run_load
 
 
 def _checked(result: LoadResult) -> LoadResult:
@@ -108,7 +117,7 @@ def _one_run(load: Load) -> Measurement:
     client_before = children_cpu()
     extra_before = load.also() if load.also else 0.0
     with _cpu_window(load.server) as cpu:
-        result = _checked(run_load(load.spec, cpus=load.client_cpus))
+        result = _checked(load.runner(load.spec, cpus=load.client_cpus))
     extra = (load.also() - extra_before) if load.also else 0.0
     spent = {pid: after - cpu["before"].get(pid, 0.0) for pid, after in cpu["after"].items()}
     return Measurement(
@@ -129,7 +138,7 @@ def measure(loads: Sequence[Load], *, warmup: float, rounds: int) -> list[Measur
 
     def warm(load: Load) -> LoadResult:
         spec = replace(load.spec, duration=warmup, requests=0)
-        return _checked(run_load(spec, cpus=load.client_cpus))
+        return _checked(load.runner(spec, cpus=load.client_cpus))
 
     return in_turns(
         loads, warm=warm, window=_one_run, rounds=rounds, speed=lambda run: run.result.rps

@@ -7,7 +7,9 @@ armed before anything else runs at checkout, so the ping of an idle connection i
 too, and released at checkin. A statement, commit or ping that fails because its
 connection was cut raises the call's own error (``DeadlineExceeded``, ``Cancelled``,
 ``Unavailable`` when the server stops) and discards that connection only: the database
-did nothing wrong, so the rest of the pool stays.
+did nothing wrong, so the rest of the pool stays. A connection cut after its call's last
+statement (a read: nothing to roll back at check-in, so nothing noticed the cut) is
+replaced at its next checkout, never handed to another call.
 
 ``note_round_trips(engine)`` tells the call how long its statements take, so that a
 commit is not started with less time left than one round trip (``CallScope.committing``).
@@ -21,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 
 from servicekit.calls import CANCELLED, DEADLINE, STOPPING, CallScope, current_call
 from servicekit.db.watchdog import Alarm, ConnectionCut, Watchdog, cutter_for
@@ -77,7 +79,10 @@ class _Guards:
 
     def on_checkout(self, dbapi_connection: Any, record: Any, _proxy: object) -> None:
         info = record.info
-        info.pop(_CUT, None)
+        if info.pop(_CUT, None) is not None:
+            # Cut for an earlier call after its last use: the pool replaces it (SQLAlchemy
+            # invalidates a connection whose checkout raises this, and checks out anew).
+            raise DisconnectionError("the connection was cut for an earlier call")
         scope = current_call()
         cutter = None if scope is None else cutter_for(dbapi_connection)
         if scope is None or cutter is None:

@@ -178,6 +178,24 @@ def test_a_call_that_ends_early_gets_its_database_work_cut_at_once(
     assert select_one(database) == 1
 
 
+def test_a_connection_cut_after_its_last_statement_is_not_handed_to_the_next_call(
+    postgresql_url: str, open_database: OpenDatabase
+) -> None:
+    """A caller that cancels (or whose deadline passes) after a read's last statement but
+    before its connection is back in the pool (a read runs outside any transaction, so
+    nothing is rolled back on the cut socket at check-in): the connection was cut for that
+    call, and the next call on the pool gets a working one, not the shut socket."""
+    database = open_database(postgresql_url, pool_size=1)
+    with call_scope(None) as scope, SqlAlchemyUnitOfWork(database, read_only=True) as uow:
+        cut = uow.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        scope.end(CANCELLED)  # the caller went away; the connection is not checked in yet
+
+    with call_scope(5.0), SqlAlchemyUnitOfWork(database, read_only=True) as uow:
+        served_by = uow.connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+    assert served_by != cut  # a new connection: the cut one was discarded
+
+
 def _inodes_connected_to(port: int) -> set[str]:
     """Socket inodes of the machine whose remote end is 127.0.0.1:``port``."""
     inodes = set()

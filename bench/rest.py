@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-grpc-gateway", action="store_true", help="leave out the grpc-gateway anchor"
     )
+    parser.add_argument(
+        "--no-r6", action="store_true", help="leave out the gateway's 2 workers / 1"
+    )
     return parser
 
 
@@ -71,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         connections=args.connections,
         grpc_connections=args.grpc_connections,
         grpc_gateway=not args.no_grpc_gateway,
+        r6=not args.no_r6,
     )
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)

@@ -2,7 +2,9 @@
 
 R2 (REST tax) is the gateway's req/s over the bare connexion app's, target >= 0.80; REST /
 gRPC is GetUser through the gateway over GetUser on the user service directly, target >=
-0.60. A ratio whose rows failed prints as NOT MEASURED. The anchor line, informational (no
+0.60; R6 gateway is the gateway's req/s with 2 workers over 1, both free on the 2 cores,
+target >= 1.40 (as R6 of the gRPC services). A ratio whose rows failed prints as NOT
+MEASURED. The anchor line, informational (no
 target), is our gateway's CPU per REST GetUser over grpc-gateway's, in front of the same
 user service, with both figures and both req/s beside it.
 """
@@ -15,7 +17,7 @@ import grpcgatewaystack
 from gotools import Unavailable
 from harness import BenchError
 from report import machine_line
-from reststack import GRPC, GRPC_GATEWAY, R2_BARE, R2_GATEWAY, REST, Options
+from reststack import GRPC, GRPC_GATEWAY, R2_BARE, R2_GATEWAY, R6_ONE, R6_TWO, REST, Options
 from restwindows import NotAvailable, Window
 
 __all__ = ["describe", "print_ratios", "print_table"]
@@ -42,11 +44,12 @@ def print_table(results: Results) -> None:
             continue
         server_us = window.per_request_us(window.gateway_s)
         busy = window.core0_s / max(window.elapsed_s, 1e-9)
+        core0 = "—" if label in (R6_ONE, R6_TWO) else f"{busy:.0%}"  # they run on both
         print(
             f"{label:36} {_fmt(window.rps):>8} {window.p50_us / 1000:>7.1f} "
             f"{window.p99_us / 1000:>7.1f} {_fmt(server_us):>10} "
             f"{_fmt(window.per_request_us(window.backend_s)):>10} "
-            f"{_fmt(window.per_request_us(window.client_s)):>9} {busy:>6.0%}"
+            f"{_fmt(window.per_request_us(window.client_s)):>9} {core0:>6}"
         )
 
 
@@ -83,6 +86,15 @@ def _rest_over_grpc(results: Results) -> tuple[float | None, str]:
     return rest.rps / grpc.rps, note
 
 
+def _r6(results: Results) -> tuple[float | None, str]:
+    one, two = results.get(R6_ONE), results.get(R6_TWO)
+    if not (isinstance(one, Window) and isinstance(two, Window)):
+        return None, ""
+    us = [w.per_request_us(w.gateway_s) or 0.0 for w in (one, two)]
+    note = f"(gateway CPU per request: 1 worker {us[0]:.0f} us, 2 workers {us[1]:.0f} us)"
+    return two.rps / one.rps, note
+
+
 def _anchor_line(results: Results) -> str | None:
     """Our gateway's CPU per REST GetUser / grpc-gateway's (None: grpc-gateway not asked)."""
     name = "our gateway CPU per request / grpc-gateway's"
@@ -109,6 +121,9 @@ def print_ratios(results: Results) -> None:
     print()
     value, note = _rest_tax(results)
     print(_ratio_line("R2 REST tax, gateway / bare connexion, req/s", value, 0.80, note))
+    value, note = _r6(results)
+    if value is not None or R6_ONE in results:
+        print(_ratio_line("R6 gateway, 2 workers / 1, req/s", value, 1.40, note))
     value, note = _rest_over_grpc(results)
     print(_ratio_line("REST / gRPC GetUser on PostgreSQL, req/s", value, 0.60, note))
     anchor = _anchor_line(results)

@@ -1,6 +1,6 @@
 """The HTTP servers `bench/rest.py` measures, each pinned to the cores it is given.
 
-    restserver.py --cpus 0 gateway               # `python -m services.gateway serve`
+    restserver.py --cpus 0 gateway [--workers N] # `python -m services.gateway serve`
     restserver.py --cpus 0 bare --port P         # a bare connexion app, one operation
     restserver.py --cpus 0 grpcgateway BINARY --listen H:P --backend H:P   # grpc-gateway
 
@@ -70,8 +70,8 @@ BARE_SPEC: dict[str, Any] = {
 }
 
 
-def _run_gateway(_args: argparse.Namespace) -> int:
-    command = [sys.executable, "-m", "services.gateway", "serve"]
+def _run_gateway(args: argparse.Namespace) -> int:
+    command = [sys.executable, "-m", "services.gateway", "serve", "--workers", str(args.workers)]
     os.chdir(ROOT)
     os.execv(sys.executable, command)  # noqa: S606 - our own interpreter, fixed arguments
     return 1  # not reached
@@ -110,7 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cpus", default="", help="comma-separated cores to run on")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("gateway")
+    gateway = commands.add_parser("gateway")
+    gateway.add_argument("--workers", type=int, default=1, help="processes sharing the port")
     bare = commands.add_parser("bare")
     bare.add_argument("--port", type=int, required=True)
     grpc_gateway = commands.add_parser("grpcgateway")

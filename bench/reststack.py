@@ -6,6 +6,8 @@
 - REST / gRPC: `python -m services.user serve` on a throw-away PostgreSQL database
   (migrated, seeded through CreateUser) on core 0, and a second gateway in front of it,
   also on core 0.
+- R6 gateway: the gateway with 1 worker and with 2 (`serve --workers 2`), each free to run
+  on both cores, in front of R2's constant backend (core 1, with the client).
 - The anchor: grpc-gateway (bench/grpcgateway, built by bench/grpcgatewaystack.py) in
   front of the same user service, on core 0 like the second gateway; "not available" when
   Go or its build is not.
@@ -52,6 +54,8 @@ __all__ = [
     "LABELS",
     "R2_BARE",
     "R2_GATEWAY",
+    "R6_ONE",
+    "R6_TWO",
     "REST",
     "Options",
     "Skipped",
@@ -67,7 +71,10 @@ R2_BARE = "bare connexion app"
 REST = "REST: gateway -> services.user"
 GRPC = "gRPC: services.user directly"
 GRPC_GATEWAY = "REST: grpc-gateway -> services.user"
-LABELS = (R2_GATEWAY, R2_BARE, REST, GRPC_GATEWAY, GRPC)
+R6_ONE = "R6 gateway, 1 worker (cores 0-1)"
+R6_TWO = "R6 gateway, 2 workers (cores 0-1)"
+BOTH_CPUS = {0, 1}
+LABELS = (R2_GATEWAY, R2_BARE, R6_ONE, R6_TWO, REST, GRPC_GATEWAY, GRPC)
 """The contenders, in the order of the table."""
 
 Skipped = dict[str, NotAvailable | BenchError]
@@ -82,6 +89,7 @@ class Options:
     connections: int
     grpc_connections: int
     grpc_gateway: bool = True
+    r6: bool = True
 
 
 class RestProcess(ServerProcess):
@@ -145,6 +153,7 @@ class _Http:
     token: str
     server: ServerProcess
     backend: ServerProcess | None
+    backend_target: str = ""
 
 
 def _start_r2(
@@ -174,9 +183,29 @@ def _start_r2(
     wait_http(gateway, gateway_url, fixed_token)
     wait_http(bare, bare_url, fixed_token)
     return (
-        _Http(url=gateway_url, token=fixed_token, server=gateway, backend=backend),
+        _Http(
+            url=gateway_url,
+            token=fixed_token,
+            server=gateway,
+            backend=backend,
+            backend_target=f"127.0.0.1:{backend_port}",
+        ),
         _Http(url=bare_url, token=fixed_token, server=bare, backend=None),
     )
+
+
+def _start_r6(stack: contextlib.ExitStack, r2: _Http, in_flight: int) -> tuple[_Http, _Http]:
+    """R6: the gateway with one worker and with two, on both cores, before R2's backend."""
+    gateways = []
+    for workers in (1, 2):
+        port = free_port()
+        env = gateway_env(port, r2.backend_target, in_flight=in_flight)
+        argv = ["gateway", "--workers", str(workers)]
+        server = stack.enter_context(RestProcess(argv, cpus=BOTH_CPUS, env=env))
+        url = f"http://127.0.0.1:{port}/v1/users/{FIXED_USER_ID}"
+        wait_http(server, url, r2.token)
+        gateways.append(_Http(url=url, token=r2.token, server=server, backend=r2.backend))
+    return gateways[0], gateways[1]
 
 
 def _start_user(
@@ -243,6 +272,7 @@ def start_all(
     issuer = TestIssuer(workdir)
     in_flight = options.connections
     gateway, bare = _start_r2(stack, issuer, in_flight)
+    r6 = _start_r6(stack, gateway, in_flight) if options.r6 else None
     rest, user, user_target, user_id = _start_user(stack, issuer, workdir, in_flight)
     anchor = None
     if isinstance(binary, Path):
@@ -251,6 +281,7 @@ def start_all(
         except BenchError as exc:
             skipped[GRPC_GATEWAY] = exc
     core0: tuple[int, ...] = (gateway.server.pid, bare.server.pid, user.pid, rest.server.pid)
+    core0 += () if r6 is None else (r6[0].server.pid, r6[1].server.pid)
     if anchor is not None:
         core0 += (anchor.server.pid,)
 
@@ -274,4 +305,6 @@ def start_all(
     ]
     if anchor is not None:
         contenders.insert(3, over_http(GRPC_GATEWAY, anchor))
+    if r6 is not None:
+        contenders[2:2] = [over_http(R6_ONE, r6[0]), over_http(R6_TWO, r6[1])]
     return contenders, skipped

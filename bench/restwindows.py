@@ -1,8 +1,9 @@
 """The REST benchmark's measured windows: a load run and the CPU each side spent in it.
 
-Server CPU is utime + stime from /proc/<pid>/stat across each window: the gateway process
-alone, the process tree of the row's other server (the backend), and every server on
-core 0; the client's is the growth of this process's RUSAGE_CHILDREN (wrk or grpcload).
+Server CPU is utime + stime from /proc/<pid>/stat across each window: the gateway's
+process tree (one process, or a supervisor and its workers), the process tree of the row's
+other server (the backend), and every server on core 0; the client's is the growth of this
+process's RUSAGE_CHILDREN (wrk or grpcload).
 Per contender a warm-up, then the fastest of `rounds` windows, the contenders taking turns.
 """
 
@@ -66,10 +67,10 @@ def _core0(pids: Sequence[int]) -> float:
 
 
 def one_window(contender: Contender, seconds: float) -> Window:
-    gateway0 = None if contender.gateway is None else cpu_seconds(contender.gateway)
+    gateway0 = _tree(contender.gateway)
     backend0, core0, client0 = _tree(contender.backend), _core0(contender.core0), children_cpu()
     requests, elapsed, p50, p99 = contender.load(seconds)
-    gateway1 = None if contender.gateway is None else cpu_seconds(contender.gateway)
+    gateway1 = _tree(contender.gateway)
     backend1 = _tree(contender.backend)
     return Window(
         requests=requests,

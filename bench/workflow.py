@@ -46,6 +46,13 @@ def clone(ref: str, into: Path) -> Path:
     repo = into / "repo"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
     subprocess.run(["git", "-C", str(repo), "checkout", "-q", ref], check=True)
+    # REF is the clone's main (and origin's, as the clone sees it): `make breaking`, which
+    # compares with main, judges REF as it did on its own main, not against today's.
+    subprocess.run(["git", "-C", str(repo), "branch", "-f", "main", "HEAD"], check=True)
+    for name in ("refs/remotes/origin/main", "refs/remotes/origin/HEAD"):
+        subprocess.run(
+            ["git", "-C", str(repo), "update-ref", "--no-deref", name, "HEAD"], check=True
+        )
     return repo
 
 

@@ -35,7 +35,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, NoReturn, Self
 
 from servicekit.testing.ports import free_port
 
@@ -221,9 +221,7 @@ class LocalPostgres:
         command += ["--auth=trust", "--encoding=UTF8", "--locale=C", "--no-instructions"]
         if not self._keep:
             command.append("--no-sync")
-        done = subprocess.run(  # the wheel's initdb  # nosec B603
-            command, capture_output=True, text=True, user=user, check=False
-        )
+        done = _run_as(user, command, capture_output=True, text=True)
         if done.returncode != 0:
             raise PostgresUnavailable(
                 f"initdb failed (exit {done.returncode}): {done.stderr.strip()[-800:]}"
@@ -281,20 +279,46 @@ def _server_user() -> str | None:
     return _UNPRIVILEGED
 
 
+def _run_as(
+    user: str | None, command: list[str], **options: Any
+) -> subprocess.CompletedProcess[Any]:
+    """``command`` run as ``user`` (None: as this process).
+
+    Changing the user makes CPython fork instead of vfork, and a fork runs the fork
+    handlers of every library of the process in the child: in a test process with gRPC's
+    threads that crashed the child now and then (initdb exit -11). So the change of user
+    happens in a fresh interpreter (``as-user``, which has no threads), started the plain
+    way, that becomes the command.
+    """
+    if user is not None:
+        command = [
+            sys.executable,
+            "-m",
+            "servicekit.testing.postgres",
+            "as-user",
+            user,
+            "--",
+            *command,
+        ]
+    return subprocess.run(command, check=False, **options)  # our own programs  # nosec B603
+
+
 def _group_of(user: str | None) -> int | None:
     return pwd.getpwnam(user).pw_gid if user is not None else None
 
 
+def _become(user: str, command: list[str]) -> NoReturn:
+    """``as-user``: drop to ``user`` (its group, no others) and exec ``command``."""
+    entry = pwd.getpwnam(user)
+    os.setgroups([])
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+    os.execvp(command[0], command)  # noqa: S606 - the caller's fixed command  # nosec B606
+
+
 def _can_run(program: Path, user: str | None) -> bool:
     try:
-        done = subprocess.run(  # the wheel's postgres  # nosec B603
-            [str(program), "--version"],
-            capture_output=True,
-            user=user,
-            check=False,
-            group=_group_of(user),
-            extra_groups=[] if user else None,
-        )
+        done = _run_as(user, [str(program), "--version"], capture_output=True)
     except OSError:
         return False
     return done.returncode == 0
@@ -341,13 +365,7 @@ def _open_to_all(root: Path) -> None:
 
 def _require_reachable(folder: Path, user: str) -> None:
     """Fail with a clear line when ``user`` cannot enter ``folder`` (a parent is private)."""
-    done = subprocess.run(  # test(1), as the server's user  # nosec B603 B607
-        ["test", "-w", str(folder)],
-        user=user,
-        group=_group_of(user),
-        extra_groups=[],
-        check=False,
-    )
+    done = _run_as(user, ["test", "-w", str(folder)])
     if done.returncode != 0:
         raise PostgresUnavailable(
             f"PostgreSQL runs as {user!r} (never as root) and cannot write {folder}: "
@@ -497,6 +515,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     url_parser.add_argument("--data", type=Path, required=True, help="the cluster's folder")
     url_parser.add_argument("--database", required=True, metavar="NAME")
+    as_user_parser = commands.add_parser("as-user", help="(internal) run a command as a user")
+    as_user_parser.add_argument("user")
+    as_user_parser.add_argument("argv", nargs=argparse.REMAINDER)
     guard_parser = commands.add_parser("guard", help="(internal) run a server for its owner")
     guard_parser.add_argument("--owner", type=int, required=True)
     guard_parser.add_argument("--user")
@@ -511,6 +532,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     command = arguments.argv[1:] if arguments.argv[:1] == ["--"] else arguments.argv
+    if arguments.command == "as-user":
+        return _become(arguments.user, command)
     if arguments.command == "guard":
         return guard(command, owner=arguments.owner, user=arguments.user, remove=arguments.remove)
     if not command:

@@ -19,6 +19,13 @@ from contractkit.descriptors import load_image
 REPO = Path(__file__).resolve().parents[2]
 # What a contract change touches: the contracts, their configuration, what they generate.
 COPIED = ("buf.yaml", "buf.gen.yaml", "api", "gen")
+# User.etag's declaration in api/proto/acme/user/v1/user.proto: where tests add or drop a field.
+ETAG_FIELD = (
+    "  string etag = 7 [\n"
+    "    (buf.validate.field).string.max_len = 64,\n"
+    '    (buf.validate.field).string.example = ""\n'
+    "  ];\n"
+)
 # What is built or installed inside gen/ (bytecode, gen/ts's packages, gen/java's classes):
 # never part of a contract change, and large.
 NOT_COPIED = shutil.ignore_patterns("__pycache__", "node_modules", "target")

@@ -190,9 +190,9 @@ SAFE_EDITS = {
         USER_SERVICE, PASSWORD_TO_CHECK, PASSWORD_TO_CHECK.replace(REQUIRED, ""),
     ),
     "an update mask path added": lambda box: box.edit(
-        USER_SERVICE, '    (buf.validate.field).field_mask.in = "roles"\n',
+        USER_SERVICE, '    (buf.validate.field).field_mask.in = "roles",\n',
         '    (buf.validate.field).field_mask.in = "roles",\n'
-        '    (buf.validate.field).field_mask.in = "etag"\n',
+        '    (buf.validate.field).field_mask.in = "etag",\n',
     ),
     "an optional request field added": _new_list_filter,
     "a comment reworded": lambda box: box.edit(

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.contracts.conftest import Sandbox
+from tests.contracts.conftest import ETAG_FIELD, Sandbox
 
 USER = "api/proto/acme/user/v1/user.proto"
 USER_SERVICE = "api/proto/acme/user/v1/user_service.proto"
@@ -32,6 +32,7 @@ def test_deleting_a_user_field_is_named_in_both_reports(sandbox: Sandbox) -> Non
         "  // Name shown to other people.\n  string display_name = 3 [\n"
         "    (buf.validate.field).string.min_len = 1,\n"
         "    (buf.validate.field).string.max_len = 100,\n"
+        '    (buf.validate.field).string.example = "Ada Lovelace",\n'
         "    (buf.validate.field).ignore = IGNORE_IF_ZERO_VALUE\n  ];\n",
         "",
     )
@@ -48,7 +49,7 @@ def test_deleting_a_user_field_is_named_in_both_reports(sandbox: Sandbox) -> Non
 
 
 def test_an_uncommitted_and_ungenerated_deletion_is_caught_too(sandbox: Sandbox) -> None:
-    sandbox.edit(USER, "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n", "")
+    sandbox.edit(USER, ETAG_FIELD, "")
 
     result = sandbox.contractkit("breaking")
 
@@ -121,9 +122,8 @@ def test_an_added_optional_field_passes_every_check(sandbox: Sandbox) -> None:
     number = sandbox.free_field_number("acme.user.v1.User")
     sandbox.edit(
         USER,
-        "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n",
-        "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n"
-        "  // Preferred language, as a BCP 47 tag.\n"
+        ETAG_FIELD,
+        ETAG_FIELD + "  // Preferred language, as a BCP 47 tag.\n"
         f"  string language = {number} [(buf.validate.field).string.max_len = 35];\n",
     )
     sandbox.generate()
@@ -166,9 +166,8 @@ def test_a_stale_generated_file_is_named(sandbox: Sandbox) -> None:
     number = sandbox.free_field_number("acme.user.v1.User")
     sandbox.edit(
         USER,
-        "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n",
-        "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n"
-        f"  // Preferred language.\n  string language = {number};\n",
+        ETAG_FIELD,
+        ETAG_FIELD + f"  // Preferred language.\n  string language = {number};\n",
     )
 
     result = sandbox.contractkit("check-generated")
@@ -188,7 +187,7 @@ def test_a_hand_added_file_in_a_generated_folder_is_named(sandbox: Sandbox) -> N
 
 
 def test_breaking_fetches_the_base_branch_in_a_shallow_clone(sandbox: Sandbox, tmp_path) -> None:
-    sandbox.edit(USER, "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n", "")
+    sandbox.edit(USER, ETAG_FIELD, "")
     sandbox.generate()
     sandbox.commit("drop etag")
     clone = tmp_path / "clone"

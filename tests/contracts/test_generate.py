@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from contractkit.generated import generate_into
-from tests.contracts.conftest import Sandbox
+from tests.contracts.conftest import ETAG_FIELD, Sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -57,9 +57,8 @@ def test_an_unchanged_contract_rewrites_nothing(sandbox: Sandbox) -> None:
 def test_an_edited_contract_rewrites_its_own_files_only(sandbox: Sandbox) -> None:
     sandbox.edit(
         USER,
-        "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n",
-        "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n"
-        "  // Preferred language.\n  string language = 99;\n",
+        ETAG_FIELD,
+        ETAG_FIELD + "  // Preferred language.\n  string language = 99;\n",
     )
     before = mtimes(sandbox.root)
 
@@ -125,9 +124,8 @@ def test_a_file_the_contracts_do_not_generate_is_removed(sandbox: Sandbox) -> No
 def test_only_the_stacks_outputs_are_regenerated_when_asked(sandbox: Sandbox) -> None:
     sandbox.edit(
         USER,
-        "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n",
-        "  string etag = 7 [(buf.validate.field).string.max_len = 64];\n"
-        "  // Preferred language.\n  string language = 99;\n",
+        ETAG_FIELD,
+        ETAG_FIELD + "  // Preferred language.\n  string language = 99;\n",
     )
     before = mtimes(sandbox.root)
 

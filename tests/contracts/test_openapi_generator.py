@@ -269,6 +269,49 @@ def test_update_user_takes_the_user_as_body_and_the_update_mask_as_query(real_do
     assert body == {"$ref": "#/components/schemas/acme.user.v1.User"}
 
 
+def test_descriptions_say_only_what_is_true_of_the_operation(real_document) -> None:
+    """A path segment is never empty, so no path parameter says its zero value is accepted
+    (UpdateUser's `user.id` skips its rules when empty, in the body); the mask's help
+    names no field the resource lacks, and its example is one of the allowed paths."""
+    operation = real_document["paths"]["/v1/users/{id}"]["patch"]
+    parameters = {(p["in"], p["name"]): p for p in operation["parameters"]}
+    mask = parameters[("query", "updateMask")]
+    path_texts = [
+        p.get("description", "")
+        for _, _, op in _operations(real_document)
+        for p in op.get("parameters", [])
+        if p["in"] == "path"
+    ]
+
+    assert not [text for text in path_texts if "zero value" in text]
+    assert "address" not in mask["description"]
+    assert re.fullmatch(mask["schema"]["pattern"], mask["schema"]["example"])
+
+
+def test_the_request_examples_are_valid_and_consistent_with_each_other(real_document) -> None:
+    """What Swagger UI fills in: sign-up, then sign-in as that user with the login
+    example; an empty request id and etag (no idempotency key shared by every reader of
+    the document, no stale etag)."""
+    schemas = real_document["components"]["schemas"]
+
+    def examples(name: str) -> dict[str, Any]:
+        properties = schemas[name]["properties"]
+        return {key: value["example"] for key, value in properties.items() if "example" in value}
+
+    create = examples("acme.user.v1.CreateUserRequest")
+    login = examples("acme.auth.v1.LoginRequest")
+    user = examples("acme.user.v1.User")
+
+    assert create["email"] == login["email"] == user["email"]
+    assert create["password"] == login["password"]
+    assert (
+        len(create["password"])
+        >= schemas["acme.user.v1.CreateUserRequest"]["properties"]["password"]["minLength"]
+    )
+    assert create["requestId"] == user["etag"] == ""
+    assert create["displayName"] == user["displayName"]
+
+
 def test_path_parameters_are_identifiers_that_name_their_field_path(real_document) -> None:
     """Tools fill templates with `str.format` and route them by identifier (schemathesis
     crashed on `{user.id}` with KeyError 'user'): the field path is the extension."""

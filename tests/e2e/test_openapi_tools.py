@@ -19,6 +19,7 @@ failure).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -26,7 +27,9 @@ import subprocess
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from tests.conformance._stack import Stack, make_up
@@ -84,6 +87,64 @@ def assert_session(printed: str) -> None:
     answer = json.loads(printed.strip().splitlines()[-1])
     assert uuid.UUID(answer.pop("id"))
     assert answer == {"displayName": "Ada", **EXPECTED_REFUSAL}
+
+
+def swagger_sample(document: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The request body Swagger UI fills in for schema `name`: every property a request
+    may send (not read-only), its `example`, Swagger UI's sample UUID for a UUID, or an
+    enum's first value for an array of one."""
+    properties = document["components"]["schemas"][name]["properties"]
+    sample: dict[str, Any] = {}
+    for key, schema in properties.items():
+        if schema.get("readOnly"):
+            continue
+        if "example" in schema:
+            sample[key] = schema["example"]
+        elif schema.get("format") == "uuid":
+            sample[key] = "3fa85f64-5717-4562-b3fc-2c963f66afa6"  # Swagger UI's sample UUID
+        elif schema.get("type") == "array" and "enum" in schema.get("items", {}):
+            sample[key] = [schema["items"]["enum"][0]]
+        else:
+            raise AssertionError(f"Swagger UI would send a placeholder for {name}.{key}")
+    return sample
+
+
+def test_swagger_uis_examples_sign_up_sign_in_and_change_a_user(base_url: str) -> None:
+    """Try it out, as is: CreateUser's example makes a user, Login's example signs that
+    user in, and UpdateUser's examples (the path's id aside) change it. First in this
+    module: `st run` below tries the examples too, and its failed sign-ins would lock
+    the account out for this client."""
+    document = httpx.get(f"{base_url}/openapi.json", timeout=10).json()
+    user_schema = "acme.user.v1.User"
+
+    created = httpx.post(
+        f"{base_url}/v1/users",
+        json=swagger_sample(document, "acme.user.v1.CreateUserRequest"),
+        timeout=10,
+    )
+    login = httpx.post(
+        f"{base_url}/v1/auth/login",
+        json=swagger_sample(document, "acme.auth.v1.LoginRequest"),
+        timeout=10,
+    )
+    assert created.status_code == 200, created.text
+    assert login.status_code == 200, login.text
+    token = login.json()["accessToken"]
+    mask = next(
+        p
+        for p in document["paths"]["/v1/users/{id}"]["patch"]["parameters"]
+        if p["name"] == "updateMask"
+    )
+    changed = httpx.patch(
+        f"{base_url}/v1/users/{_subject(token)}",
+        params={"updateMask": mask["schema"]["example"]},
+        json=swagger_sample(document, user_schema),
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["displayName"] == "Ada Lovelace"
 
 
 def _without_coverage(environ: Mapping[str, str]) -> dict[str, str]:
@@ -190,3 +251,10 @@ def test_openapi_generator_writes_a_java_client_that_compiles_offline_and_runs_a
     )
 
     assert_session(printed)
+
+
+def _subject(token: str) -> str:
+    """The user a JWT is about (its `sub`), read without checking it: the server does."""
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return str(claims["sub"])

@@ -25,7 +25,10 @@ from contractkit.openapigen.timerules import (
 )
 from contractkit.openapigen.types import STRING_INTEGER_TYPES, Schema, enum_of
 
+ZERO_VALUE_NOTE = "The zero value (empty) is accepted as well: the rules skip it."
+
 __all__ = [
+    "ZERO_VALUE_NOTE",
     "common_notes",
     "map_constraints",
     "repeated_constraints",
@@ -77,7 +80,7 @@ def common_notes(rules: Any, *, constrained: bool) -> list[str]:
     ]
     notes += [f"Must satisfy {code(expression)}." for expression in rules.cel_expression]
     if constrained and rules.ignore == _IGNORE_IF_ZERO_VALUE:
-        notes.append("The zero value (empty) is accepted as well: the rules skip it.")
+        notes.append(ZERO_VALUE_NOTE)
     return notes
 
 

@@ -10,9 +10,12 @@ Value, ListValue, Empty, Any) have no query form and are left out.
 
 from __future__ import annotations
 
+import dataclasses
+
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from contractkit.openapigen.comments import join_text
+from contractkit.openapigen.constraints import ZERO_VALUE_NOTE
 from contractkit.openapigen.fields import FieldParts, decorate, is_map
 from contractkit.openapigen.keywords import code, merge_keywords
 from contractkit.openapigen.pathtemplate import PathTemplate, Variable, parameter_names
@@ -58,6 +61,7 @@ def _path_parameter(schemas: Schemas, request: Descriptor, variable: Variable, n
     parts = schemas.fields.parts(field)
     # A path segment is never empty: the zero value a field's rules may admit is not one.
     schema, note = _without_zero(parts.schema), ""
+    parts = dataclasses.replace(parts, description=_without_zero_note(parts.description))
     if variable.pattern is not None:
         segments = variable.segments or ""
         note = f"The value has the form {code(segments)}, where `*` is one path segment"
@@ -66,6 +70,12 @@ def _path_parameter(schemas: Schemas, request: Descriptor, variable: Variable, n
     parameter = _parameter(name, "path", parts, schema, note, required=True)
     parameter[FIELD_PATH_EXTENSION] = variable.field_path
     return parameter
+
+
+def _without_zero_note(description: str) -> str:
+    """`description` without the note that the zero value is accepted."""
+    paragraphs = description.split("\n\n")
+    return "\n\n".join(p for p in paragraphs if p != ZERO_VALUE_NOTE)
 
 
 def _without_zero(schema: Schema) -> Schema:

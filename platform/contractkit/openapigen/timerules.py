@@ -104,8 +104,11 @@ def _time_constraints(rules: Any, show: Any) -> Constraints:
 def field_mask_constraints(rules: Any) -> Constraints:
     """Notes of a FieldMaskRules: the allowed or forbidden paths, as JSON paths; the
     allowed ones also as a `pattern` of the JSON form (one or more paths, each an allowed
-    one or a path below it), so that tools generate masks the rule accepts."""
+    one or a path below it), so that tools generate masks the rule accepts; the rules'
+    first example as the `example`, in the JSON form."""
     out = Constraints()
+    if rules.example:
+        out.keywords["example"] = ",".join(lower_camel(p) for p in rules.example[0].paths)
     if rules.HasField("const"):
         paths = [lower_camel(p) for p in rules.const.paths]
         out.notes.append(f"Must be exactly {code(','.join(paths))}.")

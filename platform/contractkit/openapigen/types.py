@@ -81,7 +81,7 @@ _WELL_KNOWN: dict[str, Schema] = {
     "google.protobuf.FieldMask": {
         "type": "string",
         "description": "Field paths separated by commas, each in lowerCamelCase with dots "
-        "between nested fields (for example `displayName,address.city`).",
+        "between nested fields.",
     },
     "google.protobuf.DoubleValue": _nullable(_DOUBLE),
     "google.protobuf.FloatValue": _nullable(_FLOAT),

@@ -595,10 +595,10 @@ const file_acme_auth_v1_auth_service_proto_rawDesc = "" +
 	"token_type\x18\x02 \x01(\tB\x04\xe2A\x01\x03R\ttokenType\x12Y\n" +
 	"\x18access_token_expire_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\x15accessTokenExpireTime\x12)\n" +
 	"\rrefresh_token\x18\x04 \x01(\tB\x04\xe2A\x01\x03R\frefreshToken\x12[\n" +
-	"\x19refresh_token_expire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\x16refreshTokenExpireTime\"Z\n" +
-	"\fLoginRequest\x12!\n" +
-	"\x05email\x18\x01 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\x18\xfe\x01R\x05email\x12'\n" +
-	"\bpassword\x18\x02 \x01(\tB\v\xbaH\b\xc8\x01\x01r\x03\x18\x80\x01R\bpassword\"@\n" +
+	"\x19refresh_token_expire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\x16refreshTokenExpireTime\"\x8b\x01\n" +
+	"\fLoginRequest\x123\n" +
+	"\x05email\x18\x01 \x01(\tB\x1d\xbaH\x1a\xc8\x01\x01r\x15\x18\xfe\x01\x92\x02\x0fada@example.comR\x05email\x12F\n" +
+	"\bpassword\x18\x02 \x01(\tB*\xbaH'\xc8\x01\x01r\"\x18\x80\x01\x92\x02\x1ccorrect horse battery stapleR\bpassword\"@\n" +
 	"\rLoginResponse\x12/\n" +
 	"\x06tokens\x18\x01 \x01(\v2\x17.acme.auth.v1.TokenPairR\x06tokens\"G\n" +
 	"\x13RefreshTokenRequest\x120\n" +

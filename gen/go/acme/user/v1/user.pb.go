@@ -93,7 +93,8 @@ type User struct {
 	// When the user was last changed.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Version tag of this state of the user. Send it back on update or delete to make
-	// the change conditional: a stale etag is rejected and nothing changes.
+	// the change conditional: a stale etag is rejected and nothing changes. Empty: the
+	// change is made whatever the user's current state.
 	Etag          string `protobuf:"bytes,7,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -182,18 +183,18 @@ var File_acme_user_v1_user_proto protoreflect.FileDescriptor
 
 const file_acme_user_v1_user_proto_rawDesc = "" +
 	"\n" +
-	"\x17acme/user/v1/user.proto\x12\facme.user.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x03\n" +
+	"\x17acme/user/v1/user.proto\x12\facme.user.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x03\n" +
 	"\x04User\x12\x1f\n" +
-	"\x02id\x18\x01 \x01(\tB\x0f\xe2A\x01\b\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x12#\n" +
-	"\x05email\x18\x02 \x01(\tB\r\xbaH\n" +
-	"\xd8\x01\x01r\x05\x18\xfe\x01`\x01R\x05email\x12/\n" +
-	"\fdisplay_name\x18\x03 \x01(\tB\f\xbaH\t\xd8\x01\x01r\x04\x10\x01\x18dR\vdisplayName\x12=\n" +
+	"\x02id\x18\x01 \x01(\tB\x0f\xe2A\x01\b\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x02id\x125\n" +
+	"\x05email\x18\x02 \x01(\tB\x1f\xbaH\x1c\xd8\x01\x01r\x17\x18\xfe\x01\x92\x02\x0fada@example.com`\x01R\x05email\x12>\n" +
+	"\fdisplay_name\x18\x03 \x01(\tB\x1b\xbaH\x18\xd8\x01\x01r\x13\x10\x01\x18d\x92\x02\fAda LovelaceR\vdisplayName\x12=\n" +
 	"\x05roles\x18\x04 \x03(\x0e2\x12.acme.user.v1.RoleB\x13\xbaH\x10\x92\x01\r\x10\b\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\x05roles\x12A\n" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
 	"createTime\x12A\n" +
 	"\vupdate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x04\xe2A\x01\x03R\n" +
-	"updateTime\x12\x1b\n" +
-	"\x04etag\x18\a \x01(\tB\a\xbaH\x04r\x02\x18@R\x04etag: \xeaA\x1d\n" +
+	"updateTime\x12\x1e\n" +
+	"\x04etag\x18\a \x01(\tB\n" +
+	"\xbaH\ar\x05\x18@\x92\x02\x00R\x04etag: \xeaA\x1d\n" +
 	"\racme.dev/User\x12\fusers/{user}*>\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n" +

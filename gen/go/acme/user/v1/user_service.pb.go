@@ -779,15 +779,13 @@ var File_acme_user_v1_user_service_proto protoreflect.FileDescriptor
 
 const file_acme_user_v1_user_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1facme/user/v1/user_service.proto\x12\facme.user.v1\x1a\x1cacme/options/v1/access.proto\x1a\x17acme/user/v1/user.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/api/field_info.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x01\n" +
-	"\x11CreateUserRequest\x12#\n" +
-	"\x05email\x18\x01 \x01(\tB\r\xbaH\n" +
-	"\xc8\x01\x01r\x05\x18\xfe\x01`\x01R\x05email\x12/\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\f\xbaH\t\xc8\x01\x01r\x04\x10\x01\x18dR\vdisplayName\x12-\n" +
-	"\bpassword\x18\x03 \x01(\tB\x11\xe2A\x01\x04\xbaH\n" +
-	"\xc8\x01\x01r\x05\x10\f\x18\x80\x01R\bpassword\x122\n" +
+	"\x1facme/user/v1/user_service.proto\x12\facme.user.v1\x1a\x1cacme/options/v1/access.proto\x1a\x17acme/user/v1/user.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/api/field_info.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x02\n" +
+	"\x11CreateUserRequest\x125\n" +
+	"\x05email\x18\x01 \x01(\tB\x1f\xbaH\x1c\xc8\x01\x01r\x17\x18\xfe\x01\x92\x02\x0fada@example.com`\x01R\x05email\x12>\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x1b\xbaH\x18\xc8\x01\x01r\x13\x10\x01\x18d\x92\x02\fAda LovelaceR\vdisplayName\x12L\n" +
+	"\bpassword\x18\x03 \x01(\tB0\xe2A\x01\x04\xbaH)\xc8\x01\x01r$\x10\f\x18\x80\x01\x92\x02\x1ccorrect horse battery stapleR\bpassword\x125\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tB\x13\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01\xe2\x8c\xcf\xd7\b\x02\b\x01R\trequestId\"<\n" +
+	"request_id\x18\x04 \x01(\tB\x16\xbaH\v\xd8\x01\x01r\x06\x92\x02\x00\xb0\x01\x01\xe2\x8c\xcf\xd7\b\x02\b\x01R\trequestId\"<\n" +
 	"\x12CreateUserResponse\x12&\n" +
 	"\x04user\x18\x01 \x01(\v2\x12.acme.user.v1.UserR\x04user\"-\n" +
 	"\x0eGetUserRequest\x12\x1b\n" +
@@ -803,10 +801,11 @@ const file_acme_user_v1_user_service_proto_rawDesc = "" +
 	"\x04role\x18\x04 \x01(\x0e2\x12.acme.user.v1.RoleB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04role\"e\n" +
 	"\x11ListUsersResponse\x12(\n" +
 	"\x05users\x18\x01 \x03(\v2\x12.acme.user.v1.UserR\x05users\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa7\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb7\x01\n" +
 	"\x11UpdateUserRequest\x12.\n" +
-	"\x04user\x18\x01 \x01(\v2\x12.acme.user.v1.UserB\x06\xbaH\x03\xc8\x01\x01R\x04user\x12b\n" +
-	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB%\xbaH\"\xc8\x01\x01\xe2\x01\x1c\x12\fdisplay_name\x12\x05email\x12\x05rolesR\n" +
+	"\x04user\x18\x01 \x01(\v2\x12.acme.user.v1.UserB\x06\xbaH\x03\xc8\x01\x01R\x04user\x12r\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB5\xbaH2\xc8\x01\x01\xe2\x01,\x12\fdisplay_name\x12\x05email\x12\x05roles\"\x0e\n" +
+	"\fdisplay_nameR\n" +
 	"updateMask\"<\n" +
 	"\x12UpdateUserResponse\x12&\n" +
 	"\x04user\x18\x01 \x01(\v2\x12.acme.user.v1.UserR\x04user\"M\n" +

@@ -29,7 +29,7 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61\x63me/auth/v1/auth_service.proto\x12\x0c\x61\x63me.auth.v1\x1a\x1c\x61\x63me/options/v1/access.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x02\n\tTokenPair\x12\'\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03R\x0b\x61\x63\x63\x65ssToken\x12#\n\ntoken_type\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03R\ttokenType\x12Y\n\x18\x61\x63\x63\x65ss_token_expire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\x15\x61\x63\x63\x65ssTokenExpireTime\x12)\n\rrefresh_token\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03R\x0crefreshToken\x12[\n\x19refresh_token_expire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\x16refreshTokenExpireTime\"Z\n\x0cLoginRequest\x12!\n\x05\x65mail\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\x18\xfe\x01\xc8\x01\x01R\x05\x65mail\x12\'\n\x08password\x18\x02 \x01(\tB\x0b\xbaH\x08r\x03\x18\x80\x01\xc8\x01\x01R\x08password\"@\n\rLoginResponse\x12/\n\x06tokens\x18\x01 \x01(\x0b\x32\x17.acme.auth.v1.TokenPairR\x06tokens\"G\n\x13RefreshTokenRequest\x12\x30\n\rrefresh_token\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\x18\x80\x04\xc8\x01\x01R\x0crefreshToken\"G\n\x14RefreshTokenResponse\x12/\n\x06tokens\x18\x01 \x01(\x0b\x32\x17.acme.auth.v1.TokenPairR\x06tokens\"A\n\rLogoutRequest\x12\x30\n\rrefresh_token\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\x18\x80\x04\xc8\x01\x01R\x0crefreshToken\"\x10\n\x0eLogoutResponse\"\x10\n\x0eGetJwksRequest\"?\n\x0fGetJwksResponse\x12,\n\x04keys\x18\x01 \x03(\x0b\x32\x18.acme.auth.v1.JsonWebKeyR\x04keys\"\x9e\x01\n\nJsonWebKey\x12\x10\n\x03kty\x18\x01 \x01(\tR\x03kty\x12\x10\n\x03kid\x18\x02 \x01(\tR\x03kid\x12\x10\n\x03use\x18\x03 \x01(\tR\x03use\x12\x10\n\x03\x61lg\x18\x04 \x01(\tR\x03\x61lg\x12\x10\n\x03\x63rv\x18\x05 \x01(\tR\x03\x63rv\x12\x0c\n\x01x\x18\x06 \x01(\tR\x01x\x12\x0c\n\x01y\x18\x07 \x01(\tR\x01y\x12\x0c\n\x01n\x18\x08 \x01(\tR\x01n\x12\x0c\n\x01\x65\x18\t \x01(\tR\x01\x65\x32\xc7\x03\n\x0b\x41uthService\x12i\n\x05Login\x12\x1a.acme.auth.v1.LoginRequest\x1a\x1b.acme.auth.v1.LoginResponse\"\'\xca\xf3\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x1b\"\x0e/v1/auth/login:\x01*b\x06tokens\x12\x80\x01\n\x0cRefreshToken\x12!.acme.auth.v1.RefreshTokenRequest\x1a\".acme.auth.v1.RefreshTokenResponse\")\xca\xf3\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x1d\"\x10/v1/auth/refresh:\x01*b\x06tokens\x12\x65\n\x06Logout\x12\x1b.acme.auth.v1.LogoutRequest\x1a\x1c.acme.auth.v1.LogoutResponse\" \xca\xf3\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/auth/logout:\x01*\x12\x63\n\x07GetJwks\x12\x1c.acme.auth.v1.GetJwksRequest\x1a\x1d.acme.auth.v1.GetJwksResponse\"\x1b\xca\xf3\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/auth/jwksB\xab\x01\n\x10\x63om.acme.auth.v1B\x10\x41uthServiceProtoP\x01Z3github.com/acme/platform/gen/go/acme/auth/v1;authv1\xa2\x02\x03\x41\x41X\xaa\x02\x0c\x41\x63me.Auth.V1\xca\x02\x0c\x41\x63me\\Auth\\V1\xe2\x02\x18\x41\x63me\\Auth\\V1\\GPBMetadata\xea\x02\x0e\x41\x63me::Auth::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61\x63me/auth/v1/auth_service.proto\x12\x0c\x61\x63me.auth.v1\x1a\x1c\x61\x63me/options/v1/access.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x02\n\tTokenPair\x12\'\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03R\x0b\x61\x63\x63\x65ssToken\x12#\n\ntoken_type\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03R\ttokenType\x12Y\n\x18\x61\x63\x63\x65ss_token_expire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\x15\x61\x63\x63\x65ssTokenExpireTime\x12)\n\rrefresh_token\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03R\x0crefreshToken\x12[\n\x19refresh_token_expire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\x16refreshTokenExpireTime\"\x8b\x01\n\x0cLoginRequest\x12\x33\n\x05\x65mail\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x15\x18\xfe\x01\x92\x02\x0f\x61\x64\x61@example.com\xc8\x01\x01R\x05\x65mail\x12\x46\n\x08password\x18\x02 \x01(\tB*\xbaH\'r\"\x18\x80\x01\x92\x02\x1c\x63orrect horse battery staple\xc8\x01\x01R\x08password\"@\n\rLoginResponse\x12/\n\x06tokens\x18\x01 \x01(\x0b\x32\x17.acme.auth.v1.TokenPairR\x06tokens\"G\n\x13RefreshTokenRequest\x12\x30\n\rrefresh_token\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\x18\x80\x04\xc8\x01\x01R\x0crefreshToken\"G\n\x14RefreshTokenResponse\x12/\n\x06tokens\x18\x01 \x01(\x0b\x32\x17.acme.auth.v1.TokenPairR\x06tokens\"A\n\rLogoutRequest\x12\x30\n\rrefresh_token\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\x18\x80\x04\xc8\x01\x01R\x0crefreshToken\"\x10\n\x0eLogoutResponse\"\x10\n\x0eGetJwksRequest\"?\n\x0fGetJwksResponse\x12,\n\x04keys\x18\x01 \x03(\x0b\x32\x18.acme.auth.v1.JsonWebKeyR\x04keys\"\x9e\x01\n\nJsonWebKey\x12\x10\n\x03kty\x18\x01 \x01(\tR\x03kty\x12\x10\n\x03kid\x18\x02 \x01(\tR\x03kid\x12\x10\n\x03use\x18\x03 \x01(\tR\x03use\x12\x10\n\x03\x61lg\x18\x04 \x01(\tR\x03\x61lg\x12\x10\n\x03\x63rv\x18\x05 \x01(\tR\x03\x63rv\x12\x0c\n\x01x\x18\x06 \x01(\tR\x01x\x12\x0c\n\x01y\x18\x07 \x01(\tR\x01y\x12\x0c\n\x01n\x18\x08 \x01(\tR\x01n\x12\x0c\n\x01\x65\x18\t \x01(\tR\x01\x65\x32\xc7\x03\n\x0b\x41uthService\x12i\n\x05Login\x12\x1a.acme.auth.v1.LoginRequest\x1a\x1b.acme.auth.v1.LoginResponse\"\'\xca\xf3\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x1b\"\x0e/v1/auth/login:\x01*b\x06tokens\x12\x80\x01\n\x0cRefreshToken\x12!.acme.auth.v1.RefreshTokenRequest\x1a\".acme.auth.v1.RefreshTokenResponse\")\xca\xf3\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x1d\"\x10/v1/auth/refresh:\x01*b\x06tokens\x12\x65\n\x06Logout\x12\x1b.acme.auth.v1.LogoutRequest\x1a\x1c.acme.auth.v1.LogoutResponse\" \xca\xf3\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/auth/logout:\x01*\x12\x63\n\x07GetJwks\x12\x1c.acme.auth.v1.GetJwksRequest\x1a\x1d.acme.auth.v1.GetJwksResponse\"\x1b\xca\xf3\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/auth/jwksB\xab\x01\n\x10\x63om.acme.auth.v1B\x10\x41uthServiceProtoP\x01Z3github.com/acme/platform/gen/go/acme/auth/v1;authv1\xa2\x02\x03\x41\x41X\xaa\x02\x0c\x41\x63me.Auth.V1\xca\x02\x0c\x41\x63me\\Auth\\V1\xe2\x02\x18\x41\x63me\\Auth\\V1\\GPBMetadata\xea\x02\x0e\x41\x63me::Auth::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,9 +48,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TOKENPAIR'].fields_by_name['refresh_token_expire_time']._loaded_options = None
   _globals['_TOKENPAIR'].fields_by_name['refresh_token_expire_time']._serialized_options = b'\342A\001\003'
   _globals['_LOGINREQUEST'].fields_by_name['email']._loaded_options = None
-  _globals['_LOGINREQUEST'].fields_by_name['email']._serialized_options = b'\272H\010r\003\030\376\001\310\001\001'
+  _globals['_LOGINREQUEST'].fields_by_name['email']._serialized_options = b'\272H\032r\025\030\376\001\222\002\017ada@example.com\310\001\001'
   _globals['_LOGINREQUEST'].fields_by_name['password']._loaded_options = None
-  _globals['_LOGINREQUEST'].fields_by_name['password']._serialized_options = b'\272H\010r\003\030\200\001\310\001\001'
+  _globals['_LOGINREQUEST'].fields_by_name['password']._serialized_options = b'\272H\'r\"\030\200\001\222\002\034correct horse battery staple\310\001\001'
   _globals['_REFRESHTOKENREQUEST'].fields_by_name['refresh_token']._loaded_options = None
   _globals['_REFRESHTOKENREQUEST'].fields_by_name['refresh_token']._serialized_options = b'\272H\010r\003\030\200\004\310\001\001'
   _globals['_LOGOUTREQUEST'].fields_by_name['refresh_token']._loaded_options = None
@@ -65,24 +65,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHSERVICE'].methods_by_name['GetJwks']._serialized_options = b'\312\363\030\002\010\001\202\323\344\223\002\017\022\r/v1/auth/jwks'
   _globals['_TOKENPAIR']._serialized_start=205
   _globals['_TOKENPAIR']._serialized_end=521
-  _globals['_LOGINREQUEST']._serialized_start=523
-  _globals['_LOGINREQUEST']._serialized_end=613
-  _globals['_LOGINRESPONSE']._serialized_start=615
-  _globals['_LOGINRESPONSE']._serialized_end=679
-  _globals['_REFRESHTOKENREQUEST']._serialized_start=681
-  _globals['_REFRESHTOKENREQUEST']._serialized_end=752
-  _globals['_REFRESHTOKENRESPONSE']._serialized_start=754
-  _globals['_REFRESHTOKENRESPONSE']._serialized_end=825
-  _globals['_LOGOUTREQUEST']._serialized_start=827
-  _globals['_LOGOUTREQUEST']._serialized_end=892
-  _globals['_LOGOUTRESPONSE']._serialized_start=894
-  _globals['_LOGOUTRESPONSE']._serialized_end=910
-  _globals['_GETJWKSREQUEST']._serialized_start=912
-  _globals['_GETJWKSREQUEST']._serialized_end=928
-  _globals['_GETJWKSRESPONSE']._serialized_start=930
-  _globals['_GETJWKSRESPONSE']._serialized_end=993
-  _globals['_JSONWEBKEY']._serialized_start=996
-  _globals['_JSONWEBKEY']._serialized_end=1154
-  _globals['_AUTHSERVICE']._serialized_start=1157
-  _globals['_AUTHSERVICE']._serialized_end=1612
+  _globals['_LOGINREQUEST']._serialized_start=524
+  _globals['_LOGINREQUEST']._serialized_end=663
+  _globals['_LOGINRESPONSE']._serialized_start=665
+  _globals['_LOGINRESPONSE']._serialized_end=729
+  _globals['_REFRESHTOKENREQUEST']._serialized_start=731
+  _globals['_REFRESHTOKENREQUEST']._serialized_end=802
+  _globals['_REFRESHTOKENRESPONSE']._serialized_start=804
+  _globals['_REFRESHTOKENRESPONSE']._serialized_end=875
+  _globals['_LOGOUTREQUEST']._serialized_start=877
+  _globals['_LOGOUTREQUEST']._serialized_end=942
+  _globals['_LOGOUTRESPONSE']._serialized_start=944
+  _globals['_LOGOUTRESPONSE']._serialized_end=960
+  _globals['_GETJWKSREQUEST']._serialized_start=962
+  _globals['_GETJWKSREQUEST']._serialized_end=978
+  _globals['_GETJWKSRESPONSE']._serialized_start=980
+  _globals['_GETJWKSRESPONSE']._serialized_end=1043
+  _globals['_JSONWEBKEY']._serialized_start=1046
+  _globals['_JSONWEBKEY']._serialized_end=1204
+  _globals['_AUTHSERVICE']._serialized_start=1207
+  _globals['_AUTHSERVICE']._serialized_end=1662
 # @@protoc_insertion_point(module_scope)

@@ -28,7 +28,7 @@ from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x61\x63me/user/v1/user.proto\x12\x0c\x61\x63me.user.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x03\n\x04User\x12\x1f\n\x02id\x18\x01 \x01(\tB\x0f\xe2\x41\x01\x08\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01R\x02id\x12#\n\x05\x65mail\x18\x02 \x01(\tB\r\xbaH\nr\x05\x18\xfe\x01`\x01\xd8\x01\x01R\x05\x65mail\x12/\n\x0c\x64isplay_name\x18\x03 \x01(\tB\x0c\xbaH\tr\x04\x10\x01\x18\x64\xd8\x01\x01R\x0b\x64isplayName\x12=\n\x05roles\x18\x04 \x03(\x0e\x32\x12.acme.user.v1.RoleB\x13\xbaH\x10\x92\x01\r\x10\x08\x18\x01\"\x07\x82\x01\x04\x10\x01 \x00R\x05roles\x12\x41\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\ncreateTime\x12\x41\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\nupdateTime\x12\x1b\n\x04\x65tag\x18\x07 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x04\x65tag: \xea\x41\x1d\n\racme.dev/User\x12\x0cusers/{user}*>\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_ADMIN\x10\x01\x12\x10\n\x0cROLE_AUDITOR\x10\x02\x42\xa4\x01\n\x10\x63om.acme.user.v1B\tUserProtoP\x01Z3github.com/acme/platform/gen/go/acme/user/v1;userv1\xa2\x02\x03\x41UX\xaa\x02\x0c\x41\x63me.User.V1\xca\x02\x0c\x41\x63me\\User\\V1\xe2\x02\x18\x41\x63me\\User\\V1\\GPBMetadata\xea\x02\x0e\x41\x63me::User::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x61\x63me/user/v1/user.proto\x12\x0c\x61\x63me.user.v1\x1a\x1b\x62uf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x03\n\x04User\x12\x1f\n\x02id\x18\x01 \x01(\tB\x0f\xe2\x41\x01\x08\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01R\x02id\x12\x35\n\x05\x65mail\x18\x02 \x01(\tB\x1f\xbaH\x1cr\x17\x18\xfe\x01`\x01\x92\x02\x0f\x61\x64\x61@example.com\xd8\x01\x01R\x05\x65mail\x12>\n\x0c\x64isplay_name\x18\x03 \x01(\tB\x1b\xbaH\x18r\x13\x10\x01\x18\x64\x92\x02\x0c\x41\x64\x61 Lovelace\xd8\x01\x01R\x0b\x64isplayName\x12=\n\x05roles\x18\x04 \x03(\x0e\x32\x12.acme.user.v1.RoleB\x13\xbaH\x10\x92\x01\r\x10\x08\x18\x01\"\x07\x82\x01\x04\x10\x01 \x00R\x05roles\x12\x41\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\ncreateTime\x12\x41\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\nupdateTime\x12\x1e\n\x04\x65tag\x18\x07 \x01(\tB\n\xbaH\x07r\x05\x18@\x92\x02\x00R\x04\x65tag: \xea\x41\x1d\n\racme.dev/User\x12\x0cusers/{user}*>\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_ADMIN\x10\x01\x12\x10\n\x0cROLE_AUDITOR\x10\x02\x42\xa4\x01\n\x10\x63om.acme.user.v1B\tUserProtoP\x01Z3github.com/acme/platform/gen/go/acme/user/v1;userv1\xa2\x02\x03\x41UX\xaa\x02\x0c\x41\x63me.User.V1\xca\x02\x0c\x41\x63me\\User\\V1\xe2\x02\x18\x41\x63me\\User\\V1\\GPBMetadata\xea\x02\x0e\x41\x63me::User::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,9 +39,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_USER'].fields_by_name['id']._loaded_options = None
   _globals['_USER'].fields_by_name['id']._serialized_options = b'\342A\001\010\272H\010r\003\260\001\001\330\001\001'
   _globals['_USER'].fields_by_name['email']._loaded_options = None
-  _globals['_USER'].fields_by_name['email']._serialized_options = b'\272H\nr\005\030\376\001`\001\330\001\001'
+  _globals['_USER'].fields_by_name['email']._serialized_options = b'\272H\034r\027\030\376\001`\001\222\002\017ada@example.com\330\001\001'
   _globals['_USER'].fields_by_name['display_name']._loaded_options = None
-  _globals['_USER'].fields_by_name['display_name']._serialized_options = b'\272H\tr\004\020\001\030d\330\001\001'
+  _globals['_USER'].fields_by_name['display_name']._serialized_options = b'\272H\030r\023\020\001\030d\222\002\014Ada Lovelace\330\001\001'
   _globals['_USER'].fields_by_name['roles']._loaded_options = None
   _globals['_USER'].fields_by_name['roles']._serialized_options = b'\272H\020\222\001\r\020\010\030\001\"\007\202\001\004\020\001 \000'
   _globals['_USER'].fields_by_name['create_time']._loaded_options = None
@@ -49,11 +49,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_USER'].fields_by_name['update_time']._loaded_options = None
   _globals['_USER'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
   _globals['_USER'].fields_by_name['etag']._loaded_options = None
-  _globals['_USER'].fields_by_name['etag']._serialized_options = b'\272H\004r\002\030@'
+  _globals['_USER'].fields_by_name['etag']._serialized_options = b'\272H\007r\005\030@\222\002\000'
   _globals['_USER']._loaded_options = None
   _globals['_USER']._serialized_options = b'\352A\035\n\racme.dev/User\022\014users/{user}'
-  _globals['_ROLE']._serialized_start=551
-  _globals['_ROLE']._serialized_end=613
+  _globals['_ROLE']._serialized_start=587
+  _globals['_ROLE']._serialized_end=649
   _globals['_USER']._serialized_start=164
-  _globals['_USER']._serialized_end=549
+  _globals['_USER']._serialized_end=585
 # @@protoc_insertion_point(module_scope)

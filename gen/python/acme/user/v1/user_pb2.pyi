@@ -65,7 +65,8 @@ class User(_message.Message):
     """Name shown to other people."""
     etag: _builtins.str
     """Version tag of this state of the user. Send it back on update or delete to make
-    the change conditional: a stale etag is rejected and nothing changes.
+    the change conditional: a stale etag is rejected and nothing changes. Empty: the
+    change is made whatever the user's current state.
     """
     @_builtins.property
     def roles(self) -> _containers.RepeatedScalarFieldContainer[Global___Role.ValueType]:

@@ -32,7 +32,7 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61\x63me/user/v1/user_service.proto\x12\x0c\x61\x63me.user.v1\x1a\x1c\x61\x63me/options/v1/access.proto\x1a\x17\x61\x63me/user/v1/user.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/api/field_info.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x01\n\x11\x43reateUserRequest\x12#\n\x05\x65mail\x18\x01 \x01(\tB\r\xbaH\nr\x05\x18\xfe\x01`\x01\xc8\x01\x01R\x05\x65mail\x12/\n\x0c\x64isplay_name\x18\x02 \x01(\tB\x0c\xbaH\tr\x04\x10\x01\x18\x64\xc8\x01\x01R\x0b\x64isplayName\x12-\n\x08password\x18\x03 \x01(\tB\x11\xe2\x41\x01\x04\xbaH\nr\x05\x10\x0c\x18\x80\x01\xc8\x01\x01R\x08password\x12\x32\n\nrequest_id\x18\x04 \x01(\tB\x13\xbaH\x08r\x03\xb0\x01\x01\xd8\x01\x01\xe2\x8c\xcf\xd7\x08\x02\x08\x01R\trequestId\"<\n\x12\x43reateUserResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.acme.user.v1.UserR\x04user\"-\n\x0eGetUserRequest\x12\x1b\n\x02id\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xc8\x01\x01R\x02id\"9\n\x0fGetUserResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.acme.user.v1.UserR\x04user\"\xc0\x01\n\x10ListUsersRequest\x12,\n\tpage_size\x18\x01 \x01(\x05\x42\x0f\xbaH\x06\x1a\x04\x18\x64(\x00\xd2\xf3\x18\x02\x08\x14R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12#\n\x05\x65mail\x18\x03 \x01(\tB\r\xbaH\nr\x05\x18\xfe\x01`\x01\xd8\x01\x01R\x05\x65mail\x12\x30\n\x04role\x18\x04 \x01(\x0e\x32\x12.acme.user.v1.RoleB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x04role\"e\n\x11ListUsersResponse\x12(\n\x05users\x18\x01 \x03(\x0b\x32\x12.acme.user.v1.UserR\x05users\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa7\x01\n\x11UpdateUserRequest\x12.\n\x04user\x18\x01 \x01(\x0b\x32\x12.acme.user.v1.UserB\x06\xbaH\x03\xc8\x01\x01R\x04user\x12\x62\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB%\xbaH\"\xc8\x01\x01\xe2\x01\x1c\x12\x0c\x64isplay_name\x12\x05\x65mail\x12\x05rolesR\nupdateMask\"<\n\x12UpdateUserResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.acme.user.v1.UserR\x04user\"M\n\x11\x44\x65leteUserRequest\x12\x1b\n\x02id\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xc8\x01\x01R\x02id\x12\x1b\n\x04\x65tag\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x04\x65tag\"\x14\n\x12\x44\x65leteUserResponse\"f\n\x18VerifyCredentialsRequest\x12!\n\x05\x65mail\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\x18\xfe\x01\xc8\x01\x01R\x05\x65mail\x12\'\n\x08password\x18\x02 \x01(\tB\x0b\xbaH\x08r\x03\x18\x80\x01\xc8\x01\x01R\x08password\"\x8b\x01\n\x19VerifyCredentialsResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.acme.user.v1.UserR\x04user\x12\x46\n\x11password_set_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fpasswordSetTime\"4\n\x15GetSignInStateRequest\x12\x1b\n\x02id\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xc8\x01\x01R\x02id\"\x88\x01\n\x16GetSignInStateResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.acme.user.v1.UserR\x04user\x12\x46\n\x11password_set_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fpasswordSetTime2\xd5\x06\n\x0bUserService\x12q\n\nCreateUser\x12\x1f.acme.user.v1.CreateUserRequest\x1a .acme.user.v1.CreateUserResponse\" \xca\xf3\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x14\"\t/v1/users:\x01*b\x04user\x12|\n\x07GetUser\x12\x1c.acme.user.v1.GetUserRequest\x1a\x1d.acme.user.v1.GetUserResponse\"4\xca\xf3\x18\x14\x1a\x05\x61\x64min\x1a\x07\x61uditor\"\x02id\x82\xd3\xe4\x93\x02\x16\x12\x0e/v1/users/{id}b\x04user\x12s\n\tListUsers\x12\x1e.acme.user.v1.ListUsersRequest\x1a\x1f.acme.user.v1.ListUsersResponse\"%\xca\xf3\x18\x10\x1a\x05\x61\x64min\x1a\x07\x61uditor\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/users\x12\x8c\x01\n\nUpdateUser\x12\x1f.acme.user.v1.UpdateUserRequest\x1a .acme.user.v1.UpdateUserResponse\";\xca\xf3\x18\x10\x1a\x05\x61\x64min\"\x07user.id\x82\xd3\xe4\x93\x02!2\x13/v1/users/{user.id}:\x04userb\x04user\x12v\n\nDeleteUser\x12\x1f.acme.user.v1.DeleteUserRequest\x1a .acme.user.v1.DeleteUserResponse\"%\xca\xf3\x18\x0b\x1a\x05\x61\x64min\"\x02id\x82\xd3\xe4\x93\x02\x10*\x0e/v1/users/{id}\x12p\n\x11VerifyCredentials\x12&.acme.user.v1.VerifyCredentialsRequest\x1a\'.acme.user.v1.VerifyCredentialsResponse\"\n\xca\xf3\x18\x06*\x04\x61uth\x12g\n\x0eGetSignInState\x12#.acme.user.v1.GetSignInStateRequest\x1a$.acme.user.v1.GetSignInStateResponse\"\n\xca\xf3\x18\x06*\x04\x61uthB\xab\x01\n\x10\x63om.acme.user.v1B\x10UserServiceProtoP\x01Z3github.com/acme/platform/gen/go/acme/user/v1;userv1\xa2\x02\x03\x41UX\xaa\x02\x0c\x41\x63me.User.V1\xca\x02\x0c\x41\x63me\\User\\V1\xe2\x02\x18\x41\x63me\\User\\V1\\GPBMetadata\xea\x02\x0e\x41\x63me::User::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61\x63me/user/v1/user_service.proto\x12\x0c\x61\x63me.user.v1\x1a\x1c\x61\x63me/options/v1/access.proto\x1a\x17\x61\x63me/user/v1/user.proto\x1a\x1b\x62uf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/api/field_info.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\x02\n\x11\x43reateUserRequest\x12\x35\n\x05\x65mail\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x17\x18\xfe\x01`\x01\x92\x02\x0f\x61\x64\x61@example.com\xc8\x01\x01R\x05\x65mail\x12>\n\x0c\x64isplay_name\x18\x02 \x01(\tB\x1b\xbaH\x18r\x13\x10\x01\x18\x64\x92\x02\x0c\x41\x64\x61 Lovelace\xc8\x01\x01R\x0b\x64isplayName\x12L\n\x08password\x18\x03 \x01(\tB0\xe2\x41\x01\x04\xbaH)r$\x10\x0c\x18\x80\x01\x92\x02\x1c\x63orrect horse battery staple\xc8\x01\x01R\x08password\x12\x35\n\nrequest_id\x18\x04 \x01(\tB\x16\xbaH\x0br\x06\xb0\x01\x01\x92\x02\x00\xd8\x01\x01\xe2\x8c\xcf\xd7\x08\x02\x08\x01R\trequestId\"<\n\x12\x43reateUserResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.acme.user.v1.UserR\x04user\"-\n\x0eGetUserRequest\x12\x1b\n\x02id\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xc8\x01\x01R\x02id\"9\n\x0fGetUserResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.acme.user.v1.UserR\x04user\"\xc0\x01\n\x10ListUsersRequest\x12,\n\tpage_size\x18\x01 \x01(\x05\x42\x0f\xbaH\x06\x1a\x04\x18\x64(\x00\xd2\xf3\x18\x02\x08\x14R\x08pageSize\x12\'\n\npage_token\x18\x02 \x01(\tB\x08\xbaH\x05r\x03\x18\x80\x04R\tpageToken\x12#\n\x05\x65mail\x18\x03 \x01(\tB\r\xbaH\nr\x05\x18\xfe\x01`\x01\xd8\x01\x01R\x05\x65mail\x12\x30\n\x04role\x18\x04 \x01(\x0e\x32\x12.acme.user.v1.RoleB\x08\xbaH\x05\x82\x01\x02\x10\x01R\x04role\"e\n\x11ListUsersResponse\x12(\n\x05users\x18\x01 \x03(\x0b\x32\x12.acme.user.v1.UserR\x05users\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb7\x01\n\x11UpdateUserRequest\x12.\n\x04user\x18\x01 \x01(\x0b\x32\x12.acme.user.v1.UserB\x06\xbaH\x03\xc8\x01\x01R\x04user\x12r\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB5\xbaH2\xc8\x01\x01\xe2\x01,\x12\x0c\x64isplay_name\x12\x05\x65mail\x12\x05roles\"\x0e\n\x0c\x64isplay_nameR\nupdateMask\"<\n\x12UpdateUserResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.acme.user.v1.UserR\x04user\"M\n\x11\x44\x65leteUserRequest\x12\x1b\n\x02id\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xc8\x01\x01R\x02id\x12\x1b\n\x04\x65tag\x18\x02 \x01(\tB\x07\xbaH\x04r\x02\x18@R\x04\x65tag\"\x14\n\x12\x44\x65leteUserResponse\"f\n\x18VerifyCredentialsRequest\x12!\n\x05\x65mail\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\x18\xfe\x01\xc8\x01\x01R\x05\x65mail\x12\'\n\x08password\x18\x02 \x01(\tB\x0b\xbaH\x08r\x03\x18\x80\x01\xc8\x01\x01R\x08password\"\x8b\x01\n\x19VerifyCredentialsResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.acme.user.v1.UserR\x04user\x12\x46\n\x11password_set_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fpasswordSetTime\"4\n\x15GetSignInStateRequest\x12\x1b\n\x02id\x18\x01 \x01(\tB\x0b\xbaH\x08r\x03\xb0\x01\x01\xc8\x01\x01R\x02id\"\x88\x01\n\x16GetSignInStateResponse\x12&\n\x04user\x18\x01 \x01(\x0b\x32\x12.acme.user.v1.UserR\x04user\x12\x46\n\x11password_set_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fpasswordSetTime2\xd5\x06\n\x0bUserService\x12q\n\nCreateUser\x12\x1f.acme.user.v1.CreateUserRequest\x1a .acme.user.v1.CreateUserResponse\" \xca\xf3\x18\x02\x08\x01\x82\xd3\xe4\x93\x02\x14\"\t/v1/users:\x01*b\x04user\x12|\n\x07GetUser\x12\x1c.acme.user.v1.GetUserRequest\x1a\x1d.acme.user.v1.GetUserResponse\"4\xca\xf3\x18\x14\x1a\x05\x61\x64min\x1a\x07\x61uditor\"\x02id\x82\xd3\xe4\x93\x02\x16\x12\x0e/v1/users/{id}b\x04user\x12s\n\tListUsers\x12\x1e.acme.user.v1.ListUsersRequest\x1a\x1f.acme.user.v1.ListUsersResponse\"%\xca\xf3\x18\x10\x1a\x05\x61\x64min\x1a\x07\x61uditor\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/users\x12\x8c\x01\n\nUpdateUser\x12\x1f.acme.user.v1.UpdateUserRequest\x1a .acme.user.v1.UpdateUserResponse\";\xca\xf3\x18\x10\x1a\x05\x61\x64min\"\x07user.id\x82\xd3\xe4\x93\x02!2\x13/v1/users/{user.id}:\x04userb\x04user\x12v\n\nDeleteUser\x12\x1f.acme.user.v1.DeleteUserRequest\x1a .acme.user.v1.DeleteUserResponse\"%\xca\xf3\x18\x0b\x1a\x05\x61\x64min\"\x02id\x82\xd3\xe4\x93\x02\x10*\x0e/v1/users/{id}\x12p\n\x11VerifyCredentials\x12&.acme.user.v1.VerifyCredentialsRequest\x1a\'.acme.user.v1.VerifyCredentialsResponse\"\n\xca\xf3\x18\x06*\x04\x61uth\x12g\n\x0eGetSignInState\x12#.acme.user.v1.GetSignInStateRequest\x1a$.acme.user.v1.GetSignInStateResponse\"\n\xca\xf3\x18\x06*\x04\x61uthB\xab\x01\n\x10\x63om.acme.user.v1B\x10UserServiceProtoP\x01Z3github.com/acme/platform/gen/go/acme/user/v1;userv1\xa2\x02\x03\x41UX\xaa\x02\x0c\x41\x63me.User.V1\xca\x02\x0c\x41\x63me\\User\\V1\xe2\x02\x18\x41\x63me\\User\\V1\\GPBMetadata\xea\x02\x0e\x41\x63me::User::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,13 +41,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\020com.acme.user.v1B\020UserServiceProtoP\001Z3github.com/acme/platform/gen/go/acme/user/v1;userv1\242\002\003AUX\252\002\014Acme.User.V1\312\002\014Acme\\User\\V1\342\002\030Acme\\User\\V1\\GPBMetadata\352\002\016Acme::User::V1'
   _globals['_CREATEUSERREQUEST'].fields_by_name['email']._loaded_options = None
-  _globals['_CREATEUSERREQUEST'].fields_by_name['email']._serialized_options = b'\272H\nr\005\030\376\001`\001\310\001\001'
+  _globals['_CREATEUSERREQUEST'].fields_by_name['email']._serialized_options = b'\272H\034r\027\030\376\001`\001\222\002\017ada@example.com\310\001\001'
   _globals['_CREATEUSERREQUEST'].fields_by_name['display_name']._loaded_options = None
-  _globals['_CREATEUSERREQUEST'].fields_by_name['display_name']._serialized_options = b'\272H\tr\004\020\001\030d\310\001\001'
+  _globals['_CREATEUSERREQUEST'].fields_by_name['display_name']._serialized_options = b'\272H\030r\023\020\001\030d\222\002\014Ada Lovelace\310\001\001'
   _globals['_CREATEUSERREQUEST'].fields_by_name['password']._loaded_options = None
-  _globals['_CREATEUSERREQUEST'].fields_by_name['password']._serialized_options = b'\342A\001\004\272H\nr\005\020\014\030\200\001\310\001\001'
+  _globals['_CREATEUSERREQUEST'].fields_by_name['password']._serialized_options = b'\342A\001\004\272H)r$\020\014\030\200\001\222\002\034correct horse battery staple\310\001\001'
   _globals['_CREATEUSERREQUEST'].fields_by_name['request_id']._loaded_options = None
-  _globals['_CREATEUSERREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\010r\003\260\001\001\330\001\001\342\214\317\327\010\002\010\001'
+  _globals['_CREATEUSERREQUEST'].fields_by_name['request_id']._serialized_options = b'\272H\013r\006\260\001\001\222\002\000\330\001\001\342\214\317\327\010\002\010\001'
   _globals['_GETUSERREQUEST'].fields_by_name['id']._loaded_options = None
   _globals['_GETUSERREQUEST'].fields_by_name['id']._serialized_options = b'\272H\010r\003\260\001\001\310\001\001'
   _globals['_LISTUSERSREQUEST'].fields_by_name['page_size']._loaded_options = None
@@ -61,7 +61,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPDATEUSERREQUEST'].fields_by_name['user']._loaded_options = None
   _globals['_UPDATEUSERREQUEST'].fields_by_name['user']._serialized_options = b'\272H\003\310\001\001'
   _globals['_UPDATEUSERREQUEST'].fields_by_name['update_mask']._loaded_options = None
-  _globals['_UPDATEUSERREQUEST'].fields_by_name['update_mask']._serialized_options = b'\272H\"\310\001\001\342\001\034\022\014display_name\022\005email\022\005roles'
+  _globals['_UPDATEUSERREQUEST'].fields_by_name['update_mask']._serialized_options = b'\272H2\310\001\001\342\001,\022\014display_name\022\005email\022\005roles\"\016\n\014display_name'
   _globals['_DELETEUSERREQUEST'].fields_by_name['id']._loaded_options = None
   _globals['_DELETEUSERREQUEST'].fields_by_name['id']._serialized_options = b'\272H\010r\003\260\001\001\310\001\001'
   _globals['_DELETEUSERREQUEST'].fields_by_name['etag']._loaded_options = None
@@ -87,33 +87,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_USERSERVICE'].methods_by_name['GetSignInState']._loaded_options = None
   _globals['_USERSERVICE'].methods_by_name['GetSignInState']._serialized_options = b'\312\363\030\006*\004auth'
   _globals['_CREATEUSERREQUEST']._serialized_start=293
-  _globals['_CREATEUSERREQUEST']._serialized_end=497
-  _globals['_CREATEUSERRESPONSE']._serialized_start=499
-  _globals['_CREATEUSERRESPONSE']._serialized_end=559
-  _globals['_GETUSERREQUEST']._serialized_start=561
-  _globals['_GETUSERREQUEST']._serialized_end=606
-  _globals['_GETUSERRESPONSE']._serialized_start=608
-  _globals['_GETUSERRESPONSE']._serialized_end=665
-  _globals['_LISTUSERSREQUEST']._serialized_start=668
-  _globals['_LISTUSERSREQUEST']._serialized_end=860
-  _globals['_LISTUSERSRESPONSE']._serialized_start=862
-  _globals['_LISTUSERSRESPONSE']._serialized_end=963
-  _globals['_UPDATEUSERREQUEST']._serialized_start=966
-  _globals['_UPDATEUSERREQUEST']._serialized_end=1133
-  _globals['_UPDATEUSERRESPONSE']._serialized_start=1135
-  _globals['_UPDATEUSERRESPONSE']._serialized_end=1195
-  _globals['_DELETEUSERREQUEST']._serialized_start=1197
-  _globals['_DELETEUSERREQUEST']._serialized_end=1274
-  _globals['_DELETEUSERRESPONSE']._serialized_start=1276
-  _globals['_DELETEUSERRESPONSE']._serialized_end=1296
-  _globals['_VERIFYCREDENTIALSREQUEST']._serialized_start=1298
-  _globals['_VERIFYCREDENTIALSREQUEST']._serialized_end=1400
-  _globals['_VERIFYCREDENTIALSRESPONSE']._serialized_start=1403
-  _globals['_VERIFYCREDENTIALSRESPONSE']._serialized_end=1542
-  _globals['_GETSIGNINSTATEREQUEST']._serialized_start=1544
-  _globals['_GETSIGNINSTATEREQUEST']._serialized_end=1596
-  _globals['_GETSIGNINSTATERESPONSE']._serialized_start=1599
-  _globals['_GETSIGNINSTATERESPONSE']._serialized_end=1735
-  _globals['_USERSERVICE']._serialized_start=1738
-  _globals['_USERSERVICE']._serialized_end=2591
+  _globals['_CREATEUSERREQUEST']._serialized_end=564
+  _globals['_CREATEUSERRESPONSE']._serialized_start=566
+  _globals['_CREATEUSERRESPONSE']._serialized_end=626
+  _globals['_GETUSERREQUEST']._serialized_start=628
+  _globals['_GETUSERREQUEST']._serialized_end=673
+  _globals['_GETUSERRESPONSE']._serialized_start=675
+  _globals['_GETUSERRESPONSE']._serialized_end=732
+  _globals['_LISTUSERSREQUEST']._serialized_start=735
+  _globals['_LISTUSERSREQUEST']._serialized_end=927
+  _globals['_LISTUSERSRESPONSE']._serialized_start=929
+  _globals['_LISTUSERSRESPONSE']._serialized_end=1030
+  _globals['_UPDATEUSERREQUEST']._serialized_start=1033
+  _globals['_UPDATEUSERREQUEST']._serialized_end=1216
+  _globals['_UPDATEUSERRESPONSE']._serialized_start=1218
+  _globals['_UPDATEUSERRESPONSE']._serialized_end=1278
+  _globals['_DELETEUSERREQUEST']._serialized_start=1280
+  _globals['_DELETEUSERREQUEST']._serialized_end=1357
+  _globals['_DELETEUSERRESPONSE']._serialized_start=1359
+  _globals['_DELETEUSERRESPONSE']._serialized_end=1379
+  _globals['_VERIFYCREDENTIALSREQUEST']._serialized_start=1381
+  _globals['_VERIFYCREDENTIALSREQUEST']._serialized_end=1483
+  _globals['_VERIFYCREDENTIALSRESPONSE']._serialized_start=1486
+  _globals['_VERIFYCREDENTIALSRESPONSE']._serialized_end=1625
+  _globals['_GETSIGNINSTATEREQUEST']._serialized_start=1627
+  _globals['_GETSIGNINSTATEREQUEST']._serialized_end=1679
+  _globals['_GETSIGNINSTATERESPONSE']._serialized_start=1682
+  _globals['_GETSIGNINSTATERESPONSE']._serialized_end=1818
+  _globals['_USERSERVICE']._serialized_start=1821
+  _globals['_USERSERVICE']._serialized_end=2674
 # @@protoc_insertion_point(module_scope)

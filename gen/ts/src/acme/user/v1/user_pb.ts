@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file acme/user/v1/user.proto.
  */
 export const file_acme_user_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("ChdhY21lL3VzZXIvdjEvdXNlci5wcm90bxIMYWNtZS51c2VyLnYxIsQCCgRVc2VyEhsKAmlkGAEgASgJQg/iQQEIukgI2AEBcgOwAQESHAoFZW1haWwYAiABKAlCDbpICtgBAXIFGP4BYAESIgoMZGlzcGxheV9uYW1lGAMgASgJQgy6SAnYAQFyBBABGGQSNgoFcm9sZXMYBCADKA4yEi5hY21lLnVzZXIudjEuUm9sZUITukgQkgENEAgYASIHggEEEAEgABI1CgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSNQoLdXBkYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEhUKBGV0YWcYByABKAlCB7pIBHICGEA6IOpBHQoNYWNtZS5kZXYvVXNlchIMdXNlcnMve3VzZXJ9Kj4KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg4KClJPTEVfQURNSU4QARIQCgxST0xFX0FVRElUT1IQAkKkAQoQY29tLmFjbWUudXNlci52MUIJVXNlclByb3RvUAFaM2dpdGh1Yi5jb20vYWNtZS9wbGF0Zm9ybS9nZW4vZ28vYWNtZS91c2VyL3YxO3VzZXJ2MaICA0FVWKoCDEFjbWUuVXNlci5WMcoCDEFjbWVcVXNlclxWMeICGEFjbWVcVXNlclxWMVxHUEJNZXRhZGF0YeoCDkFjbWU6OlVzZXI6OlYxYgZwcm90bzM", [file_buf_validate_validate, file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_timestamp]);
+  fileDesc("ChdhY21lL3VzZXIvdjEvdXNlci5wcm90bxIMYWNtZS51c2VyLnYxIugCCgRVc2VyEhsKAmlkGAEgASgJQg/iQQEIukgI2AEBcgOwAQESLgoFZW1haWwYAiABKAlCH7pIHNgBAXIXGP4BkgIPYWRhQGV4YW1wbGUuY29tYAESMQoMZGlzcGxheV9uYW1lGAMgASgJQhu6SBjYAQFyExABGGSSAgxBZGEgTG92ZWxhY2USNgoFcm9sZXMYBCADKA4yEi5hY21lLnVzZXIudjEuUm9sZUITukgQkgENEAgYASIHggEEEAEgABI1CgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSNQoLdXBkYXRlX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgTiQQEDEhgKBGV0YWcYByABKAlCCrpIB3IFGECSAgA6IOpBHQoNYWNtZS5kZXYvVXNlchIMdXNlcnMve3VzZXJ9Kj4KBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg4KClJPTEVfQURNSU4QARIQCgxST0xFX0FVRElUT1IQAkKkAQoQY29tLmFjbWUudXNlci52MUIJVXNlclByb3RvUAFaM2dpdGh1Yi5jb20vYWNtZS9wbGF0Zm9ybS9nZW4vZ28vYWNtZS91c2VyL3YxO3VzZXJ2MaICA0FVWKoCDEFjbWUuVXNlci5WMcoCDEFjbWVcVXNlclxWMeICGEFjbWVcVXNlclxWMVxHUEJNZXRhZGF0YeoCDkFjbWU6OlVzZXI6OlYxYgZwcm90bzM", [file_buf_validate_validate, file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_timestamp]);
 
 /**
  * A person who can sign in to the platform.
@@ -67,7 +67,8 @@ export type User = Message<"acme.user.v1.User"> & {
 
   /**
    * Version tag of this state of the user. Send it back on update or delete to make
-   * the change conditional: a stale etag is rejected and nothing changes.
+   * the change conditional: a stale etag is rejected and nothing changes. Empty: the
+   * change is made whatever the user's current state.
    *
    * @generated from field: string etag = 7;
    */

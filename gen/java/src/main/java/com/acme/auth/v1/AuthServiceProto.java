@@ -98,38 +98,40 @@ public final class AuthServiceProto extends com.google.protobuf.GeneratedFile {
       "en\030\004 \001(\tB\004\342A\001\003R\014refreshToken\022[\n\031refresh_" +
       "token_expire_time\030\005 \001(\0132\032.google.protobu" +
       "f.TimestampB\004\342A\001\003R\026refreshTokenExpireTim" +
-      "e\"Z\n\014LoginRequest\022!\n\005email\030\001 \001(\tB\013\272H\010r\003\030" +
-      "\376\001\310\001\001R\005email\022\'\n\010password\030\002 \001(\tB\013\272H\010r\003\030\200\001" +
-      "\310\001\001R\010password\"@\n\rLoginResponse\022/\n\006tokens" +
-      "\030\001 \001(\0132\027.acme.auth.v1.TokenPairR\006tokens\"" +
-      "G\n\023RefreshTokenRequest\0220\n\rrefresh_token\030" +
-      "\001 \001(\tB\013\272H\010r\003\030\200\004\310\001\001R\014refreshToken\"G\n\024Refr" +
-      "eshTokenResponse\022/\n\006tokens\030\001 \001(\0132\027.acme." +
-      "auth.v1.TokenPairR\006tokens\"A\n\rLogoutReque" +
-      "st\0220\n\rrefresh_token\030\001 \001(\tB\013\272H\010r\003\030\200\004\310\001\001R\014" +
-      "refreshToken\"\020\n\016LogoutResponse\"\020\n\016GetJwk" +
-      "sRequest\"?\n\017GetJwksResponse\022,\n\004keys\030\001 \003(" +
-      "\0132\030.acme.auth.v1.JsonWebKeyR\004keys\"\236\001\n\nJs" +
-      "onWebKey\022\020\n\003kty\030\001 \001(\tR\003kty\022\020\n\003kid\030\002 \001(\tR" +
-      "\003kid\022\020\n\003use\030\003 \001(\tR\003use\022\020\n\003alg\030\004 \001(\tR\003alg" +
-      "\022\020\n\003crv\030\005 \001(\tR\003crv\022\014\n\001x\030\006 \001(\tR\001x\022\014\n\001y\030\007 " +
-      "\001(\tR\001y\022\014\n\001n\030\010 \001(\tR\001n\022\014\n\001e\030\t \001(\tR\001e2\307\003\n\013A" +
-      "uthService\022i\n\005Login\022\032.acme.auth.v1.Login" +
-      "Request\032\033.acme.auth.v1.LoginResponse\"\'\312\363" +
-      "\030\002\010\001\202\323\344\223\002\033\"\016/v1/auth/login:\001*b\006tokens\022\200\001" +
-      "\n\014RefreshToken\022!.acme.auth.v1.RefreshTok" +
-      "enRequest\032\".acme.auth.v1.RefreshTokenRes" +
-      "ponse\")\312\363\030\002\010\001\202\323\344\223\002\035\"\020/v1/auth/refresh:\001*" +
-      "b\006tokens\022e\n\006Logout\022\033.acme.auth.v1.Logout" +
-      "Request\032\034.acme.auth.v1.LogoutResponse\" \312" +
-      "\363\030\002\010\001\202\323\344\223\002\024\"\017/v1/auth/logout:\001*\022c\n\007GetJw" +
-      "ks\022\034.acme.auth.v1.GetJwksRequest\032\035.acme." +
-      "auth.v1.GetJwksResponse\"\033\312\363\030\002\010\001\202\323\344\223\002\017\022\r/" +
-      "v1/auth/jwksB\253\001\n\020com.acme.auth.v1B\020AuthS" +
-      "erviceProtoP\001Z3github.com/acme/platform/" +
-      "gen/go/acme/auth/v1;authv1\242\002\003AAX\252\002\014Acme." +
-      "Auth.V1\312\002\014Acme\\Auth\\V1\342\002\030Acme\\Auth\\V1\\GP" +
-      "BMetadata\352\002\016Acme::Auth::V1b\006proto3"
+      "e\"\213\001\n\014LoginRequest\0223\n\005email\030\001 \001(\tB\035\272H\032r\025" +
+      "\030\376\001\222\002\017ada@example.com\310\001\001R\005email\022F\n\010passw" +
+      "ord\030\002 \001(\tB*\272H\'r\"\030\200\001\222\002\034correct horse batt" +
+      "ery staple\310\001\001R\010password\"@\n\rLoginResponse" +
+      "\022/\n\006tokens\030\001 \001(\0132\027.acme.auth.v1.TokenPai" +
+      "rR\006tokens\"G\n\023RefreshTokenRequest\0220\n\rrefr" +
+      "esh_token\030\001 \001(\tB\013\272H\010r\003\030\200\004\310\001\001R\014refreshTok" +
+      "en\"G\n\024RefreshTokenResponse\022/\n\006tokens\030\001 \001" +
+      "(\0132\027.acme.auth.v1.TokenPairR\006tokens\"A\n\rL" +
+      "ogoutRequest\0220\n\rrefresh_token\030\001 \001(\tB\013\272H\010" +
+      "r\003\030\200\004\310\001\001R\014refreshToken\"\020\n\016LogoutResponse" +
+      "\"\020\n\016GetJwksRequest\"?\n\017GetJwksResponse\022,\n" +
+      "\004keys\030\001 \003(\0132\030.acme.auth.v1.JsonWebKeyR\004k" +
+      "eys\"\236\001\n\nJsonWebKey\022\020\n\003kty\030\001 \001(\tR\003kty\022\020\n\003" +
+      "kid\030\002 \001(\tR\003kid\022\020\n\003use\030\003 \001(\tR\003use\022\020\n\003alg\030" +
+      "\004 \001(\tR\003alg\022\020\n\003crv\030\005 \001(\tR\003crv\022\014\n\001x\030\006 \001(\tR" +
+      "\001x\022\014\n\001y\030\007 \001(\tR\001y\022\014\n\001n\030\010 \001(\tR\001n\022\014\n\001e\030\t \001(" +
+      "\tR\001e2\307\003\n\013AuthService\022i\n\005Login\022\032.acme.aut" +
+      "h.v1.LoginRequest\032\033.acme.auth.v1.LoginRe" +
+      "sponse\"\'\312\363\030\002\010\001\202\323\344\223\002\033\"\016/v1/auth/login:\001*b" +
+      "\006tokens\022\200\001\n\014RefreshToken\022!.acme.auth.v1." +
+      "RefreshTokenRequest\032\".acme.auth.v1.Refre" +
+      "shTokenResponse\")\312\363\030\002\010\001\202\323\344\223\002\035\"\020/v1/auth/" +
+      "refresh:\001*b\006tokens\022e\n\006Logout\022\033.acme.auth" +
+      ".v1.LogoutRequest\032\034.acme.auth.v1.LogoutR" +
+      "esponse\" \312\363\030\002\010\001\202\323\344\223\002\024\"\017/v1/auth/logout:\001" +
+      "*\022c\n\007GetJwks\022\034.acme.auth.v1.GetJwksReque" +
+      "st\032\035.acme.auth.v1.GetJwksResponse\"\033\312\363\030\002\010" +
+      "\001\202\323\344\223\002\017\022\r/v1/auth/jwksB\253\001\n\020com.acme.auth" +
+      ".v1B\020AuthServiceProtoP\001Z3github.com/acme" +
+      "/platform/gen/go/acme/auth/v1;authv1\242\002\003A" +
+      "AX\252\002\014Acme.Auth.V1\312\002\014Acme\\Auth\\V1\342\002\030Acme\\" +
+      "Auth\\V1\\GPBMetadata\352\002\016Acme::Auth::V1b\006pr" +
+      "oto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

@@ -360,7 +360,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Version tag of this state of the user. Send it back on update or delete to make
-   * the change conditional: a stale etag is rejected and nothing changes.
+   * the change conditional: a stale etag is rejected and nothing changes. Empty: the
+   * change is made whatever the user's current state.
    * </pre>
    *
    * <code>string etag = 7 [json_name = "etag", (.buf.validate.field) = { ... }</code>
@@ -382,7 +383,8 @@ private static final long serialVersionUID = 0L;
   /**
    * <pre>
    * Version tag of this state of the user. Send it back on update or delete to make
-   * the change conditional: a stale etag is rejected and nothing changes.
+   * the change conditional: a stale etag is rejected and nothing changes. Empty: the
+   * change is made whatever the user's current state.
    * </pre>
    *
    * <code>string etag = 7 [json_name = "etag", (.buf.validate.field) = { ... }</code>
@@ -1691,7 +1693,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Version tag of this state of the user. Send it back on update or delete to make
-     * the change conditional: a stale etag is rejected and nothing changes.
+     * the change conditional: a stale etag is rejected and nothing changes. Empty: the
+     * change is made whatever the user's current state.
      * </pre>
      *
      * <code>string etag = 7 [json_name = "etag", (.buf.validate.field) = { ... }</code>
@@ -1712,7 +1715,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Version tag of this state of the user. Send it back on update or delete to make
-     * the change conditional: a stale etag is rejected and nothing changes.
+     * the change conditional: a stale etag is rejected and nothing changes. Empty: the
+     * change is made whatever the user's current state.
      * </pre>
      *
      * <code>string etag = 7 [json_name = "etag", (.buf.validate.field) = { ... }</code>
@@ -1734,7 +1738,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Version tag of this state of the user. Send it back on update or delete to make
-     * the change conditional: a stale etag is rejected and nothing changes.
+     * the change conditional: a stale etag is rejected and nothing changes. Empty: the
+     * change is made whatever the user's current state.
      * </pre>
      *
      * <code>string etag = 7 [json_name = "etag", (.buf.validate.field) = { ... }</code>
@@ -1752,7 +1757,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Version tag of this state of the user. Send it back on update or delete to make
-     * the change conditional: a stale etag is rejected and nothing changes.
+     * the change conditional: a stale etag is rejected and nothing changes. Empty: the
+     * change is made whatever the user's current state.
      * </pre>
      *
      * <code>string etag = 7 [json_name = "etag", (.buf.validate.field) = { ... }</code>
@@ -1767,7 +1773,8 @@ private static final long serialVersionUID = 0L;
     /**
      * <pre>
      * Version tag of this state of the user. Send it back on update or delete to make
-     * the change conditional: a stale etag is rejected and nothing changes.
+     * the change conditional: a stale etag is rejected and nothing changes. Empty: the
+     * change is made whatever the user's current state.
      * </pre>
      *
      * <code>string etag = 7 [json_name = "etag", (.buf.validate.field) = { ... }</code>

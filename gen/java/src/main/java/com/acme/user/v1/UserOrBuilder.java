@@ -176,7 +176,8 @@ public interface UserOrBuilder extends
   /**
    * <pre>
    * Version tag of this state of the user. Send it back on update or delete to make
-   * the change conditional: a stale etag is rejected and nothing changes.
+   * the change conditional: a stale etag is rejected and nothing changes. Empty: the
+   * change is made whatever the user's current state.
    * </pre>
    *
    * <code>string etag = 7 [json_name = "etag", (.buf.validate.field) = { ... }</code>
@@ -186,7 +187,8 @@ public interface UserOrBuilder extends
   /**
    * <pre>
    * Version tag of this state of the user. Send it back on update or delete to make
-   * the change conditional: a stale etag is rejected and nothing changes.
+   * the change conditional: a stale etag is rejected and nothing changes. Empty: the
+   * change is made whatever the user's current state.
    * </pre>
    *
    * <code>string etag = 7 [json_name = "etag", (.buf.validate.field) = { ... }</code>

@@ -44,22 +44,23 @@ public final class UserProto extends com.google.protobuf.GeneratedFile {
       "\033buf/validate/validate.proto\032\037google/api" +
       "/field_behavior.proto\032\031google/api/resour" +
       "ce.proto\032\037google/protobuf/timestamp.prot" +
-      "o\"\201\003\n\004User\022\037\n\002id\030\001 \001(\tB\017\342A\001\010\272H\010r\003\260\001\001\330\001\001R" +
-      "\002id\022#\n\005email\030\002 \001(\tB\r\272H\nr\005\030\376\001`\001\330\001\001R\005email" +
-      "\022/\n\014display_name\030\003 \001(\tB\014\272H\tr\004\020\001\030d\330\001\001R\013di" +
-      "splayName\022=\n\005roles\030\004 \003(\0162\022.acme.user.v1." +
-      "RoleB\023\272H\020\222\001\r\020\010\030\001\"\007\202\001\004\020\001 \000R\005roles\022A\n\013crea" +
-      "te_time\030\005 \001(\0132\032.google.protobuf.Timestam" +
-      "pB\004\342A\001\003R\ncreateTime\022A\n\013update_time\030\006 \001(\013" +
-      "2\032.google.protobuf.TimestampB\004\342A\001\003R\nupda" +
-      "teTime\022\033\n\004etag\030\007 \001(\tB\007\272H\004r\002\030@R\004etag: \352A\035" +
-      "\n\racme.dev/User\022\014users/{user}*>\n\004Role\022\024\n" +
-      "\020ROLE_UNSPECIFIED\020\000\022\016\n\nROLE_ADMIN\020\001\022\020\n\014R" +
-      "OLE_AUDITOR\020\002B\244\001\n\020com.acme.user.v1B\tUser" +
-      "ProtoP\001Z3github.com/acme/platform/gen/go" +
-      "/acme/user/v1;userv1\242\002\003AUX\252\002\014Acme.User.V" +
-      "1\312\002\014Acme\\User\\V1\342\002\030Acme\\User\\V1\\GPBMetad" +
-      "ata\352\002\016Acme::User::V1b\006proto3"
+      "o\"\245\003\n\004User\022\037\n\002id\030\001 \001(\tB\017\342A\001\010\272H\010r\003\260\001\001\330\001\001R" +
+      "\002id\0225\n\005email\030\002 \001(\tB\037\272H\034r\027\030\376\001`\001\222\002\017ada@exa" +
+      "mple.com\330\001\001R\005email\022>\n\014display_name\030\003 \001(\t" +
+      "B\033\272H\030r\023\020\001\030d\222\002\014Ada Lovelace\330\001\001R\013displayNa" +
+      "me\022=\n\005roles\030\004 \003(\0162\022.acme.user.v1.RoleB\023\272" +
+      "H\020\222\001\r\020\010\030\001\"\007\202\001\004\020\001 \000R\005roles\022A\n\013create_time" +
+      "\030\005 \001(\0132\032.google.protobuf.TimestampB\004\342A\001\003" +
+      "R\ncreateTime\022A\n\013update_time\030\006 \001(\0132\032.goog" +
+      "le.protobuf.TimestampB\004\342A\001\003R\nupdateTime\022" +
+      "\036\n\004etag\030\007 \001(\tB\n\272H\007r\005\030@\222\002\000R\004etag: \352A\035\n\rac" +
+      "me.dev/User\022\014users/{user}*>\n\004Role\022\024\n\020ROL" +
+      "E_UNSPECIFIED\020\000\022\016\n\nROLE_ADMIN\020\001\022\020\n\014ROLE_" +
+      "AUDITOR\020\002B\244\001\n\020com.acme.user.v1B\tUserProt" +
+      "oP\001Z3github.com/acme/platform/gen/go/acm" +
+      "e/user/v1;userv1\242\002\003AUX\252\002\014Acme.User.V1\312\002\014" +
+      "Acme\\User\\V1\342\002\030Acme\\User\\V1\\GPBMetadata\352" +
+      "\002\016Acme::User::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

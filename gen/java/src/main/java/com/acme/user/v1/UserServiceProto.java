@@ -112,69 +112,71 @@ public final class UserServiceProto extends com.google.protobuf.GeneratedFile {
       "o\032\037google/api/field_behavior.proto\032\033goog" +
       "le/api/field_info.proto\032 google/protobuf" +
       "/field_mask.proto\032\037google/protobuf/times" +
-      "tamp.proto\"\314\001\n\021CreateUserRequest\022#\n\005emai" +
-      "l\030\001 \001(\tB\r\272H\nr\005\030\376\001`\001\310\001\001R\005email\022/\n\014display" +
-      "_name\030\002 \001(\tB\014\272H\tr\004\020\001\030d\310\001\001R\013displayName\022-" +
-      "\n\010password\030\003 \001(\tB\021\342A\001\004\272H\nr\005\020\014\030\200\001\310\001\001R\010pas" +
-      "sword\0222\n\nrequest_id\030\004 \001(\tB\023\272H\010r\003\260\001\001\330\001\001\342\214" +
-      "\317\327\010\002\010\001R\trequestId\"<\n\022CreateUserResponse\022" +
-      "&\n\004user\030\001 \001(\0132\022.acme.user.v1.UserR\004user\"" +
-      "-\n\016GetUserRequest\022\033\n\002id\030\001 \001(\tB\013\272H\010r\003\260\001\001\310" +
-      "\001\001R\002id\"9\n\017GetUserResponse\022&\n\004user\030\001 \001(\0132" +
-      "\022.acme.user.v1.UserR\004user\"\300\001\n\020ListUsersR" +
-      "equest\022,\n\tpage_size\030\001 \001(\005B\017\272H\006\032\004\030d(\000\322\363\030\002" +
-      "\010\024R\010pageSize\022\'\n\npage_token\030\002 \001(\tB\010\272H\005r\003\030" +
-      "\200\004R\tpageToken\022#\n\005email\030\003 \001(\tB\r\272H\nr\005\030\376\001`\001" +
-      "\330\001\001R\005email\0220\n\004role\030\004 \001(\0162\022.acme.user.v1." +
-      "RoleB\010\272H\005\202\001\002\020\001R\004role\"e\n\021ListUsersRespons" +
-      "e\022(\n\005users\030\001 \003(\0132\022.acme.user.v1.UserR\005us" +
-      "ers\022&\n\017next_page_token\030\002 \001(\tR\rnextPageTo" +
-      "ken\"\247\001\n\021UpdateUserRequest\022.\n\004user\030\001 \001(\0132" +
-      "\022.acme.user.v1.UserB\006\272H\003\310\001\001R\004user\022b\n\013upd" +
-      "ate_mask\030\002 \001(\0132\032.google.protobuf.FieldMa" +
-      "skB%\272H\"\310\001\001\342\001\034\022\014display_name\022\005email\022\005role" +
-      "sR\nupdateMask\"<\n\022UpdateUserResponse\022&\n\004u" +
-      "ser\030\001 \001(\0132\022.acme.user.v1.UserR\004user\"M\n\021D" +
-      "eleteUserRequest\022\033\n\002id\030\001 \001(\tB\013\272H\010r\003\260\001\001\310\001" +
-      "\001R\002id\022\033\n\004etag\030\002 \001(\tB\007\272H\004r\002\030@R\004etag\"\024\n\022De" +
-      "leteUserResponse\"f\n\030VerifyCredentialsReq" +
-      "uest\022!\n\005email\030\001 \001(\tB\013\272H\010r\003\030\376\001\310\001\001R\005email\022" +
-      "\'\n\010password\030\002 \001(\tB\013\272H\010r\003\030\200\001\310\001\001R\010password" +
-      "\"\213\001\n\031VerifyCredentialsResponse\022&\n\004user\030\001" +
-      " \001(\0132\022.acme.user.v1.UserR\004user\022F\n\021passwo" +
-      "rd_set_time\030\002 \001(\0132\032.google.protobuf.Time" +
-      "stampR\017passwordSetTime\"4\n\025GetSignInState" +
-      "Request\022\033\n\002id\030\001 \001(\tB\013\272H\010r\003\260\001\001\310\001\001R\002id\"\210\001\n" +
-      "\026GetSignInStateResponse\022&\n\004user\030\001 \001(\0132\022." +
-      "acme.user.v1.UserR\004user\022F\n\021password_set_" +
-      "time\030\002 \001(\0132\032.google.protobuf.TimestampR\017" +
-      "passwordSetTime2\325\006\n\013UserService\022q\n\nCreat" +
-      "eUser\022\037.acme.user.v1.CreateUserRequest\032 " +
-      ".acme.user.v1.CreateUserResponse\" \312\363\030\002\010\001" +
-      "\202\323\344\223\002\024\"\t/v1/users:\001*b\004user\022|\n\007GetUser\022\034." +
-      "acme.user.v1.GetUserRequest\032\035.acme.user." +
-      "v1.GetUserResponse\"4\312\363\030\024\032\005admin\032\007auditor" +
-      "\"\002id\202\323\344\223\002\026\022\016/v1/users/{id}b\004user\022s\n\tList" +
-      "Users\022\036.acme.user.v1.ListUsersRequest\032\037." +
-      "acme.user.v1.ListUsersResponse\"%\312\363\030\020\032\005ad" +
-      "min\032\007auditor\202\323\344\223\002\013\022\t/v1/users\022\214\001\n\nUpdate" +
-      "User\022\037.acme.user.v1.UpdateUserRequest\032 ." +
-      "acme.user.v1.UpdateUserResponse\";\312\363\030\020\032\005a" +
-      "dmin\"\007user.id\202\323\344\223\002!2\023/v1/users/{user.id}" +
-      ":\004userb\004user\022v\n\nDeleteUser\022\037.acme.user.v" +
-      "1.DeleteUserRequest\032 .acme.user.v1.Delet" +
-      "eUserResponse\"%\312\363\030\013\032\005admin\"\002id\202\323\344\223\002\020*\016/v" +
-      "1/users/{id}\022p\n\021VerifyCredentials\022&.acme" +
-      ".user.v1.VerifyCredentialsRequest\032\'.acme" +
-      ".user.v1.VerifyCredentialsResponse\"\n\312\363\030\006" +
-      "*\004auth\022g\n\016GetSignInState\022#.acme.user.v1." +
-      "GetSignInStateRequest\032$.acme.user.v1.Get" +
-      "SignInStateResponse\"\n\312\363\030\006*\004authB\253\001\n\020com." +
-      "acme.user.v1B\020UserServiceProtoP\001Z3github" +
-      ".com/acme/platform/gen/go/acme/user/v1;u" +
-      "serv1\242\002\003AUX\252\002\014Acme.User.V1\312\002\014Acme\\User\\V" +
-      "1\342\002\030Acme\\User\\V1\\GPBMetadata\352\002\016Acme::Use" +
-      "r::V1b\006proto3"
+      "tamp.proto\"\217\002\n\021CreateUserRequest\0225\n\005emai" +
+      "l\030\001 \001(\tB\037\272H\034r\027\030\376\001`\001\222\002\017ada@example.com\310\001\001" +
+      "R\005email\022>\n\014display_name\030\002 \001(\tB\033\272H\030r\023\020\001\030d" +
+      "\222\002\014Ada Lovelace\310\001\001R\013displayName\022L\n\010passw" +
+      "ord\030\003 \001(\tB0\342A\001\004\272H)r$\020\014\030\200\001\222\002\034correct hors" +
+      "e battery staple\310\001\001R\010password\0225\n\nrequest" +
+      "_id\030\004 \001(\tB\026\272H\013r\006\260\001\001\222\002\000\330\001\001\342\214\317\327\010\002\010\001R\treque" +
+      "stId\"<\n\022CreateUserResponse\022&\n\004user\030\001 \001(\013" +
+      "2\022.acme.user.v1.UserR\004user\"-\n\016GetUserReq" +
+      "uest\022\033\n\002id\030\001 \001(\tB\013\272H\010r\003\260\001\001\310\001\001R\002id\"9\n\017Get" +
+      "UserResponse\022&\n\004user\030\001 \001(\0132\022.acme.user.v" +
+      "1.UserR\004user\"\300\001\n\020ListUsersRequest\022,\n\tpag" +
+      "e_size\030\001 \001(\005B\017\272H\006\032\004\030d(\000\322\363\030\002\010\024R\010pageSize\022" +
+      "\'\n\npage_token\030\002 \001(\tB\010\272H\005r\003\030\200\004R\tpageToken" +
+      "\022#\n\005email\030\003 \001(\tB\r\272H\nr\005\030\376\001`\001\330\001\001R\005email\0220\n" +
+      "\004role\030\004 \001(\0162\022.acme.user.v1.RoleB\010\272H\005\202\001\002\020" +
+      "\001R\004role\"e\n\021ListUsersResponse\022(\n\005users\030\001 " +
+      "\003(\0132\022.acme.user.v1.UserR\005users\022&\n\017next_p" +
+      "age_token\030\002 \001(\tR\rnextPageToken\"\267\001\n\021Updat" +
+      "eUserRequest\022.\n\004user\030\001 \001(\0132\022.acme.user.v" +
+      "1.UserB\006\272H\003\310\001\001R\004user\022r\n\013update_mask\030\002 \001(" +
+      "\0132\032.google.protobuf.FieldMaskB5\272H2\310\001\001\342\001," +
+      "\022\014display_name\022\005email\022\005roles\"\016\n\014display_" +
+      "nameR\nupdateMask\"<\n\022UpdateUserResponse\022&" +
+      "\n\004user\030\001 \001(\0132\022.acme.user.v1.UserR\004user\"M" +
+      "\n\021DeleteUserRequest\022\033\n\002id\030\001 \001(\tB\013\272H\010r\003\260\001" +
+      "\001\310\001\001R\002id\022\033\n\004etag\030\002 \001(\tB\007\272H\004r\002\030@R\004etag\"\024\n" +
+      "\022DeleteUserResponse\"f\n\030VerifyCredentials" +
+      "Request\022!\n\005email\030\001 \001(\tB\013\272H\010r\003\030\376\001\310\001\001R\005ema" +
+      "il\022\'\n\010password\030\002 \001(\tB\013\272H\010r\003\030\200\001\310\001\001R\010passw" +
+      "ord\"\213\001\n\031VerifyCredentialsResponse\022&\n\004use" +
+      "r\030\001 \001(\0132\022.acme.user.v1.UserR\004user\022F\n\021pas" +
+      "sword_set_time\030\002 \001(\0132\032.google.protobuf.T" +
+      "imestampR\017passwordSetTime\"4\n\025GetSignInSt" +
+      "ateRequest\022\033\n\002id\030\001 \001(\tB\013\272H\010r\003\260\001\001\310\001\001R\002id\"" +
+      "\210\001\n\026GetSignInStateResponse\022&\n\004user\030\001 \001(\013" +
+      "2\022.acme.user.v1.UserR\004user\022F\n\021password_s" +
+      "et_time\030\002 \001(\0132\032.google.protobuf.Timestam" +
+      "pR\017passwordSetTime2\325\006\n\013UserService\022q\n\nCr" +
+      "eateUser\022\037.acme.user.v1.CreateUserReques" +
+      "t\032 .acme.user.v1.CreateUserResponse\" \312\363\030" +
+      "\002\010\001\202\323\344\223\002\024\"\t/v1/users:\001*b\004user\022|\n\007GetUser" +
+      "\022\034.acme.user.v1.GetUserRequest\032\035.acme.us" +
+      "er.v1.GetUserResponse\"4\312\363\030\024\032\005admin\032\007audi" +
+      "tor\"\002id\202\323\344\223\002\026\022\016/v1/users/{id}b\004user\022s\n\tL" +
+      "istUsers\022\036.acme.user.v1.ListUsersRequest" +
+      "\032\037.acme.user.v1.ListUsersResponse\"%\312\363\030\020\032" +
+      "\005admin\032\007auditor\202\323\344\223\002\013\022\t/v1/users\022\214\001\n\nUpd" +
+      "ateUser\022\037.acme.user.v1.UpdateUserRequest" +
+      "\032 .acme.user.v1.UpdateUserResponse\";\312\363\030\020" +
+      "\032\005admin\"\007user.id\202\323\344\223\002!2\023/v1/users/{user." +
+      "id}:\004userb\004user\022v\n\nDeleteUser\022\037.acme.use" +
+      "r.v1.DeleteUserRequest\032 .acme.user.v1.De" +
+      "leteUserResponse\"%\312\363\030\013\032\005admin\"\002id\202\323\344\223\002\020*" +
+      "\016/v1/users/{id}\022p\n\021VerifyCredentials\022&.a" +
+      "cme.user.v1.VerifyCredentialsRequest\032\'.a" +
+      "cme.user.v1.VerifyCredentialsResponse\"\n\312" +
+      "\363\030\006*\004auth\022g\n\016GetSignInState\022#.acme.user." +
+      "v1.GetSignInStateRequest\032$.acme.user.v1." +
+      "GetSignInStateResponse\"\n\312\363\030\006*\004authB\253\001\n\020c" +
+      "om.acme.user.v1B\020UserServiceProtoP\001Z3git" +
+      "hub.com/acme/platform/gen/go/acme/user/v" +
+      "1;userv1\242\002\003AUX\252\002\014Acme.User.V1\312\002\014Acme\\Use" +
+      "r\\V1\342\002\030Acme\\User\\V1\\GPBMetadata\352\002\016Acme::" +
+      "User::V1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

@@ -19,6 +19,7 @@ __all__ = [
     "IMAGE_PREFIX",
     "JWKS_PATH",
     "LIVENESS_SERVICE",
+    "POD_NETWORK",
     "PRESTOP_SECONDS",
     "TERMINATION_GRACE_SECONDS",
     "UID",
@@ -49,6 +50,13 @@ DEFAULT_LIMITS = {"cpu": "1", "memory": "512Mi"}
 # A pod listens on every address of its own network namespace: its Service and the metrics
 # scraper reach it there, and nothing else can.
 POD_ADDRESS = "0.0.0.0"  # noqa: S104  # nosec B104
+# The cluster's pod network (platform/deploy/kind/cluster.yaml's podSubnet; tests/deploy checks
+# the two agree). In the cluster the gateway calls the services in plaintext from an address
+# of it, so the services believe the client address it forwards (x-forwarded-for) from there:
+# otherwise every client counts as the gateway's pod, and the sign-in throttle, keyed on
+# account and client, could lock an account out for everyone. The prod NetworkPolicies let
+# only the declared callers in. A cluster with another pod network patches the setting.
+POD_NETWORK = "10.244.0.0/16"
 
 
 def secret_name(manifest: ServiceManifest) -> str:
@@ -82,6 +90,8 @@ def config(manifest: ServiceManifest, manifests: Sequence[ServiceManifest]) -> d
     if manifest.kind == "gateway":
         for backend in (m for m in manifests if m.kind == "grpc"):
             derived[f"backends.{backend.name}.target"] = _target(backend)
+    else:
+        derived["grpc.forwarding.trusted_networks"] = POD_NETWORK
     gateways = [m for m in manifests if m.kind == "gateway"]
     if manifest.verifies_tokens and gateways:
         derived["auth.jwks_url"] = jwks_url(gateways[0])

@@ -74,6 +74,7 @@ def test_a_new_service_gets_a_workload_and_a_place_in_every_component(repo: Path
         "NOTES_METRICS__HOST": EVERY_ADDRESS,
         "NOTES_METRICS__PORT": "9467",
         "NOTES_USER_CLIENT__TARGET": "user:50051",
+        "NOTES_GRPC__FORWARDING__TRUSTED_NETWORKS": "10.244.0.0/16",
         "NOTES_LOGGING__FORMAT": "json",
     }
     assert "  - notes.yaml\n" in files["platform/deploy/services/kustomization.yaml"]

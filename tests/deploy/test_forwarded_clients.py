@@ -17,9 +17,22 @@ from tests.deploy.test_kustomize import render
 KIND_CLUSTER = ROOT / "platform" / "deploy" / "kind" / "cluster.yaml"
 
 
+CTLPTL = ROOT / "platform" / "deploy" / "kind" / "ctlptl.yaml"
+
+
 def pod_network() -> str:
     cluster = yaml.safe_load(KIND_CLUSTER.read_text(encoding="utf-8"))
     return str(cluster["networking"]["podSubnet"])
+
+
+def test_both_ways_to_make_the_cluster_give_it_that_pod_network() -> None:
+    """`make cluster` (cluster.yaml) and ctlptl (ctlptl.yaml) make the same cluster."""
+    clusters = [
+        doc["kindV1Alpha4Cluster"]
+        for doc in yaml.safe_load_all(CTLPTL.read_text(encoding="utf-8"))
+        if doc.get("kind") == "Cluster"
+    ]
+    assert [c["networking"]["podSubnet"] for c in clusters] == [pod_network()]
 
 
 def config_maps(overlay: str) -> dict[str, dict[str, str]]:

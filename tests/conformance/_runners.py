@@ -9,8 +9,6 @@ build that fails for any other reason fails the test, with the build's output.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,39 +16,14 @@ from pathlib import Path
 import pytest
 
 from tests._gen_ts import build_gen_ts
+from tests._toolchains import NOT_DOWNLOADED, output, program, run
 
-__all__ = ["LANGUAGES", "Runners"]
+__all__ = ["LANGUAGES", "Runners", "run"]
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 NPM_BIN = ROOT / "platform" / "tools" / "npm" / "node_modules" / ".bin"
 LANGUAGES = ("python", "go", "typescript", "java")
-# Maven's words for an artifact that offline mode cannot get.
-NOT_DOWNLOADED = ("offline mode", "has not been downloaded", "Could not resolve dependencies")
-
-
-def run(command: list[str], cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-        env={**os.environ, **env},
-    )
-
-
-def output(done: subprocess.CompletedProcess[str]) -> str:
-    command = " ".join(map(str, done.args))
-    return f"$ {command}\nexit {done.returncode}\n{done.stdout}\n{done.stderr}"
-
-
-def program(name: str, tier: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{tier} toolchain tier: {name} is not installed")
-    return found
 
 
 def python() -> list[str]:

@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests._gen_ts import build_gen_ts
+from tests._toolchains import NOT_DOWNLOADED, output, program, run
 
 pytestmark = pytest.mark.slow
 
@@ -30,31 +30,6 @@ GO = ROOT / "gen" / "go"
 TS = ROOT / "gen" / "ts"
 JAVA = ROOT / "gen" / "java"
 TSC = ROOT / "platform" / "tools" / "npm" / "node_modules" / ".bin" / "tsc"
-# Maven's words for an artifact that offline mode cannot get.
-NOT_DOWNLOADED = ("offline mode", "has not been downloaded", "Could not resolve dependencies")
-
-
-def run(command: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-        env={**os.environ, **env},
-    )
-
-
-def program(name: str, tier: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{tier} toolchain tier: {name} is not installed")
-    return found
-
-
-def output(done: subprocess.CompletedProcess[str]) -> str:
-    return f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
 
 
 def test_the_go_module_builds_and_vets_offline() -> None:

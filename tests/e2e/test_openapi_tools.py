@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests._toolchains import output, program
 from tests.conformance._stack import Stack, make_up
 
 pytestmark = pytest.mark.slow
@@ -70,16 +71,8 @@ def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str
         timeout=600,
         env=env,
     )
-    shown = f"$ {' '.join(command)}\nexit {done.returncode}\n{done.stdout}\n{done.stderr}"
-    assert done.returncode == 0, shown
+    assert done.returncode == 0, output(done)
     return done.stdout
-
-
-def program(name: str, tier: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        pytest.skip(f"{tier} toolchain tier: {name} is not installed")
-    return found
 
 
 def assert_session(printed: str) -> None:

@@ -38,7 +38,7 @@ from servicekit.grpc.standard import serve_service
 from servicekit.logging import configure_logging
 from servicekit.probe import add_probe_command, probe_grpc_service
 
-__all__ = ["command_line", "main", "settings_or_report"]
+__all__ = ["add_serve_command", "command_line", "main", "settings_or_report"]
 
 S = TypeVar("S")
 Run = Callable[[ServiceDefinition[Any], Any, argparse.Namespace], int]
@@ -79,6 +79,16 @@ def command_line(
     return parser, parser.add_subparsers(dest="command", required=True)
 
 
+def add_serve_command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], help_text: str
+) -> None:
+    """``serve [--workers N]``: N processes sharing the port (default: the settings')."""
+    serve = commands.add_parser("serve", help=help_text)
+    serve.add_argument(
+        "--workers", type=int, default=None, help="processes sharing the port (SO_REUSEPORT)"
+    )
+
+
 def settings_or_report(
     service: str,
     load: Callable[..., S],
@@ -114,10 +124,7 @@ def _parser(service: ServiceDefinition[Any]) -> argparse.ArgumentParser:
         env_prefix=service.env_prefix,
         description=f"``python -m {service.module} {names}``.",
     )
-    serve = commands.add_parser("serve", help="serve gRPC until SIGTERM or SIGINT")
-    serve.add_argument(
-        "--workers", type=int, default=None, help="processes sharing the port (SO_REUSEPORT)"
-    )
+    add_serve_command(commands, "serve gRPC until SIGTERM or SIGINT")
     add_probe_command(commands)
     migrate_ = commands.add_parser("migrate", help="apply the database migrations")
     migrate_.add_argument("--revision", default=None, help="target revision (default: head)")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from servicekit.cli import command_line, settings_or_report
+from servicekit.cli import add_serve_command, command_line, settings_or_report
 from servicekit.probe import add_probe_command
 from services.gateway.app import probe, serve
 from services.gateway.settings import load
@@ -26,16 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     parser, commands = command_line(
         prog="python -m services.gateway", env_prefix="GATEWAY", description=__doc__
     )
-    serve_command = commands.add_parser(
-        "serve", help="serve REST over HTTP until SIGTERM or SIGINT"
-    )
-    serve_command.add_argument(
-        "--workers",
-        type=int,
-        default=None,
-        metavar="N",
-        help="N processes sharing the port (default: http.workers, 1)",
-    )
+    add_serve_command(commands, "serve REST over HTTP until SIGTERM or SIGINT")
     add_probe_command(commands)
     return parser
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from servicekit.config.errors import ConfigProblem
 from servicekit.config.schema import Invalid, Node, Nullable, Struct, TupleOf, non_null
 
-__all__ = ["FAILED", "build", "insecure_values", "unknown_keys", "wants_text"]
+__all__ = ["FAILED", "build", "insecure_values", "takes_text", "unknown_keys"]
 
 FAILED: Any = object()
 """Stands for a value that could not be converted; its problem is already recorded."""
@@ -111,15 +111,8 @@ def insecure_values(
             yield from insecure_values(node, inner, environment, field_key)
 
 
-def wants_text(struct: Struct, path: Sequence[str]) -> bool:
-    """Whether the field at ``path`` takes text verbatim (str, Secret, Path, string Literal)."""
-    node: Node = struct
-    for name in path:
-        node = non_null(node)
-        field = node.field(name) if isinstance(node, Struct) else None
-        if field is None:
-            return False
-        node = field.node
+def takes_text(node: Node) -> bool:
+    """Whether a setting of ``node`` takes text verbatim (str, Secret, Path, string Literal)."""
     node = non_null(node)
     return not isinstance(node, Struct | TupleOf | Nullable) and node.text
 

@@ -27,10 +27,10 @@ from typing import Generic, TypeVar, cast
 from dotenv import dotenv_values
 from dynaconf import Dynaconf, DynaconfFormatError, DynaconfParseError
 
-from servicekit.config.convert import build, insecure_values, unknown_keys, wants_text
+from servicekit.config.convert import build, insecure_values, takes_text, unknown_keys
 from servicekit.config.errors import ConfigError, ConfigProblem
-from servicekit.config.schema import Struct, describe, non_null
-from servicekit.config.variables import is_service_link, known_path, suggestion
+from servicekit.config.schema import Struct, describe, node_at, non_null
+from servicekit.config.variables import is_service_link, suggestion
 
 __all__ = ["SETTINGS_FILE", "SettingsLoader", "load_settings"]
 
@@ -168,11 +168,12 @@ class _Variables:
                 continue
             key = name.removeprefix(self.prefix)
             path = key.lower().split("__")
-            if not known_path(self.schema, path):
+            node = node_at(self.schema, path)
+            if node is None:
                 if name not in self.others and not is_service_link(name, raw):
                     problems.append(self._unknown(name, origin))
                 continue
-            tomlfy = not wants_text(self.schema, path)
+            tomlfy = not takes_text(node)
             try:
                 layers.set(key, raw, tomlfy=tomlfy, loader_identifier="env")
             except (ValueError, DynaconfParseError, DynaconfFormatError):  # an @token failed

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeAlias, Union, get_args, get_origin, get_type_hints
@@ -24,6 +24,7 @@ __all__ = [
     "Struct",
     "TupleOf",
     "describe",
+    "node_at",
     "non_null",
 ]
 
@@ -91,6 +92,19 @@ class Struct:
 
 
 Node: TypeAlias = Scalar | TupleOf | Nullable | Struct
+
+
+def node_at(struct: Struct, path: Sequence[str]) -> Node | None:
+    """The node ``path`` (lower-case keys) leads to from ``struct``: a setting's or a
+    table's; None when it names neither."""
+    node: Node = struct
+    for name in path:
+        table = non_null(node)
+        field = table.field(name) if isinstance(table, Struct) else None
+        if field is None:
+            return None
+        node = field.node
+    return node
 
 
 def describe(cls: type[Any]) -> Struct:

@@ -20,9 +20,9 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from servicekit.config.schema import Node, Struct, non_null
+from servicekit.config.schema import Struct, non_null
 
-__all__ = ["is_service_link", "known_path", "setting_paths", "suggestion"]
+__all__ = ["is_service_link", "setting_paths", "suggestion"]
 
 _PROTOCOL = r"(?:TCP|UDP|SCTP)"
 _SERVICE_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
@@ -63,18 +63,6 @@ def _is_address(value: str) -> bool:
         ipaddress.ip_address(value)
     except ValueError:
         return False
-    return True
-
-
-def known_path(struct: Struct, path: list[str]) -> bool:
-    """Whether ``path`` (lower-case keys) names a setting or a table of ``struct``."""
-    node: Node = struct
-    for name in path:
-        table = non_null(node)
-        field = table.field(name) if isinstance(table, Struct) else None
-        if field is None:
-            return False
-        node = field.node
     return True
 
 

@@ -37,16 +37,18 @@ def make_traces(
 
 
 def tree_of(env: dict[str, str], folder: Path, request_id: str, within: float = 30.0) -> str:
-    """`make traces REQUEST=...` once the user service's span has reached the store (each
-    service writes its finished spans a moment after they end)."""
+    """`make traces REQUEST=...` once the spans of the innermost call (the user service's)
+    and of the outermost (the gateway's, which ends last) have reached the store: each
+    service writes its finished spans a moment after they end, on its own."""
     deadline = time.monotonic() + within
     shown = ""
     while time.monotonic() < deadline:
         shown = make_traces(env, folder, f"REQUEST={request_id}").stdout
-        if "user  /acme.user.v1.UserService/VerifyCredentials" in shown:
+        ends = ("user  /acme.user.v1.UserService/VerifyCredentials", "gateway  POST ")
+        if all(end in shown for end in ends):
             return shown
         time.sleep(0.5)
-    pytest.fail(f"the request's tree never reached the user service:\n{shown}")
+    pytest.fail(f"the request's tree never reached both ends (user, gateway):\n{shown}")
 
 
 @pytest.mark.slow

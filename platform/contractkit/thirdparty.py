@@ -27,12 +27,15 @@ from contractkit.protoprint import print_file
 
 __all__ = [
     "GOOGLE_PACKAGES",
+    "THIRDPARTY",
     "VALIDATE_PROTO",
     "materialise",
     "print_validate_proto",
     "validate_descriptor",
 ]
 
+THIRDPARTY = Path(".thirdparty/proto")
+"""Where a checkout's third-party protos are materialised, relative to its root."""
 GOOGLE_PACKAGES = ("google.api", "google.rpc")
 """Import packages whose ``.proto`` files (subfolders included) are copied."""
 

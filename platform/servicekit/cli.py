@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import structlog
-from alembic.util import CommandError
 
+from servicekit import db
 from servicekit.config import ConfigError
-from servicekit.db import current, migrate, new_revision
 from servicekit.dbcheck import check_reachable, database_problem, where
 from servicekit.dbshell import open_shell
 from servicekit.definition import STANDARD_COMMANDS, ServiceDefinition, ServiceSettings
@@ -173,9 +172,9 @@ def _migrate(
     configure_logging(settings.logging, service=service.name)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl." ...
     url = settings.database.url
-    before = current(url, service.migrations)
-    migrate(url, service.migrations, target=args.revision, down=args.down)
-    after = current(url, service.migrations)
+    before = db.current(url, service.migrations)
+    db.migrate(url, service.migrations, target=args.revision, down=args.down)
+    after = db.current(url, service.migrations)
     place = where(url.reveal())
     if before == after:
         print(f"{service.name}: {place} is up to date ({_revision_name(after)})", flush=True)
@@ -203,9 +202,12 @@ def _db_shell(
 def _revision(
     service: ServiceDefinition[Any], settings: ServiceSettings, args: argparse.Namespace
 ) -> int:
+    # alembic is imported by the commands that migrate only (see servicekit.db).
+    from alembic.util import CommandError  # noqa: PLC0415
+
     configure_logging(settings.logging, service=service.name)
     try:
-        written = new_revision(
+        written = db.new_revision(
             service.migrations, service.metadata, args.message, autogenerate=args.autogenerate
         )
     except CommandError as exc:  # several heads, a broken revision: say it in one line

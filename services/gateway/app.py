@@ -43,6 +43,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from starlette.types import Receive, Scope, Send
 
+# libyaml's parser when PyYAML has it (its wheels do): the document is read at every start.
+try:
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # pragma: no cover - a PyYAML built without libyaml
+    from yaml import SafeLoader  # type: ignore[assignment]
+
 from servicekit.binding import BindError
 from servicekit.config import ConfigError
 from servicekit.grpc.lifecycle import STOP_SIGNALS
@@ -97,7 +103,7 @@ class Gateway:
         self.worker_index = worker_index
         self.metrics_port: int | None = None
         known = contract_services(import_contracts())
-        document = yaml.safe_load(settings.http.spec_path.read_text(encoding="utf-8"))
+        document = yaml.load(settings.http.spec_path.read_text(encoding="utf-8"), SafeLoader)
         plans = build_plans(document)
         served = {name: b.services for name, b in settings.backends.items() if b.services}
         self.routing: Routing = routing(

@@ -21,13 +21,32 @@ environment of every service), ``revisions`` (new migrations, numbered in order)
 ``servicekit.calls``).
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from servicekit.db.database import Database
 from servicekit.db.engine import DatabaseSettings, EngineOptions, build_engine, reads_engine
-from servicekit.db.migrations import current, downgrade, head, migrate, upgrade
 from servicekit.db.protocol import UnitOfWork
 from servicekit.db.reads import CompiledSelect
-from servicekit.db.revisions import new_revision, revision
 from servicekit.db.uow import SqlAlchemyUnitOfWork, is_unique_violation, translate_error
+
+if TYPE_CHECKING:
+    from servicekit.db.migrations import current, downgrade, head, migrate, upgrade
+    from servicekit.db.revisions import new_revision, revision
+
+# alembic is imported on first use of a migration function: a serving process never runs
+# one, and alembic costs every process that imports it a tenth of a second.
+_MIGRATIONS = {
+    **dict.fromkeys(("current", "downgrade", "head", "migrate", "upgrade"), "migrations"),
+    **dict.fromkeys(("new_revision", "revision"), "revisions"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MIGRATIONS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 __all__ = [
     "CompiledSelect",

@@ -109,7 +109,7 @@ traces: install-python ## Local traces (make up TRACES=1): the latest, or REQUES
 # --- end of traces -------------------------------------------------------------------------
 
 install: ## Install every pinned tool: Python (.venv, uv), Go, npm and Maven ones (.tools), at once
-	@$(MAKE) --no-print-directory -j4 --output-sync=target installed
+	@$(MAKE) --no-print-directory $(if $(findstring jobserver,$(MAKEFLAGS)),,-j4) --output-sync=target installed
 
 .PHONY: installed
 installed: $(STAMP) $(TOOLS)/go.installed $(TOOLS)/npm.installed $(TOOLS)/maven.installed
@@ -312,7 +312,8 @@ PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 test-python: thirdparty install ## Run the test suite with coverage of platform/ and services/
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL) --cov --cov-report=term
 
-check: lint style ## The fast tier (under a minute): formats, lints, types, unit and contract tests
+check: ## The fast tier (under a minute): formats, lints, types, unit and contract tests
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint style
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL) -q -m "not slow" tests/unit tests/contracts
 
 sec-scan: install-python ## Security lint of the code: bandit over platform/ and services/
@@ -322,7 +323,13 @@ audit: install-python ## Known vulnerabilities of the locked dependencies (pip-a
 	@$(VENV)/bin/pip-audit --strict --progress-spinner off -r requirements.lock || { \
 	  echo "audit: a vulnerable dependency, or the vulnerability service (pypi.org's JSON API) could not be reached: this target needs the network"; exit 1; }
 
-test: lint breaking check-generated style sec-scan test-python ## Every check and every test (what CI runs)
+# The checks before the tests run at once (mypy alone takes ten seconds cold), each one's
+# output printed whole when it ends; the tests run once every check has passed.
+CHECKS := lint breaking check-generated style sec-scan
+
+test: ## Every check and every test (what CI runs)
+	@$(MAKE) --no-print-directory -j$(words $(CHECKS)) --output-sync=target $(CHECKS)
+	@$(MAKE) --no-print-directory test-python
 
 # --- The fault suite: make test-faults ----------------------------------------------------
 # The real services under load against a real PostgreSQL behind a fault proxy

@@ -37,6 +37,7 @@ import structlog
 import uvicorn
 import yaml
 from connexion import AsyncApp, ConnexionMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.options import SwaggerUIOptions
 from opentelemetry.sdk.trace import TracerProvider
@@ -84,8 +85,11 @@ DOCS_PATH = "/docs"
 JWKS_OPERATION = "acme.auth.v1.AuthService.GetJwks"
 """The operation behind ``/.well-known/jwks.json`` (served only when the document has it)."""
 # Authentication and access policy are the backends' (the contract's): connexion's
-# security middleware would only guess at them, and costs time on every request.
-_MIDDLEWARES = [m for m in ConnexionMiddleware.default_middlewares if m is not SecurityMiddleware]
+# security middleware would only guess at them, and costs time on every request. Responses
+# are not validated (``validate_responses=False``, they are the contract's own messages):
+# that middleware's layer would only look each request's operation up again to pass it on.
+_LEFT_OUT = (SecurityMiddleware, ResponseValidationMiddleware)
+_MIDDLEWARES = [m for m in ConnexionMiddleware.default_middlewares if m not in _LEFT_OUT]
 
 _log = structlog.get_logger("services.gateway")
 

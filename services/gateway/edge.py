@@ -24,6 +24,7 @@ document: ``/healthz``, ``/readyz``, ``/.well-known/jwks.json`` and ``/openapi.j
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import time
@@ -59,6 +60,7 @@ LocalEndpoint = Callable[[], Awaitable[Response]]
 
 _RETRY_AFTER = b"retry-after"
 _UNMATCHED = "unmatched"
+_UNKNOWN = "unknown"
 _ROUTING = "connexion_routing"
 
 
@@ -260,10 +262,18 @@ def client_address(scope: Scope) -> str:
     """The caller's address (ASGI's ``client``: the peer, or what a trusted proxy's
     ``X-Forwarded-For`` says); ``unknown`` when it is none, or not an IP address."""
     client = scope.get("client")
+    return _normalised_address(client[0]) if client else _UNKNOWN
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised_address(text: str) -> str:
+    """``text`` as an IP address in its canonical form, else ``unknown``; remembered, as a
+    client sends many requests (parsing one costs more than the rest of the edge's
+    bookkeeping of a request)."""
     try:
-        return str(ipaddress.ip_address(client[0])) if client else "unknown"
+        return str(ipaddress.ip_address(text))
     except ValueError:
-        return "unknown"
+        return _UNKNOWN
 
 
 def _several_authorizations() -> Problem:

@@ -36,7 +36,7 @@ from typing import Any
 import structlog
 import uvicorn
 import yaml
-from connexion import AsyncApp, ConnexionMiddleware
+from connexion import ConnexionMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.options import SwaggerUIOptions
@@ -60,6 +60,7 @@ from servicekit.probe import http_ready, metrics_address, reachable_host, report
 from servicekit.tracing import configure_tracing
 from services.gateway.admission import RequestBound
 from services.gateway.backends import Backend, Readiness
+from services.gateway.connexion_app import DecoratedOnceApp
 from services.gateway.contracts import (
     Routing,
     RoutingError,
@@ -193,8 +194,8 @@ class Gateway:
         settings: GatewaySettings,
         document: dict[str, Any],
         plans: Mapping[str, OperationPlan],
-    ) -> AsyncApp:
-        app = AsyncApp(
+    ) -> DecoratedOnceApp:
+        app = DecoratedOnceApp(
             __name__,
             lifespan=self.lifespan,
             middlewares=list(_MIDDLEWARES),

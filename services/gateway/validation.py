@@ -124,6 +124,15 @@ def _too_deep() -> BadRequestProblem:
     return BadRequestProblem(detail="the request body is nested too deeply")
 
 
+# Where each location's parameters are read, in the order they are judged.
+_SOURCES: dict[str, Callable[[Any], Mapping[str, Any]]] = {
+    "query": lambda request: request.query_params,
+    "path": lambda request: request.path_params,
+    "header": lambda request: request.headers,
+    "cookie": lambda request: request.cookies,
+}
+
+
 class _ParameterValidator(ParameterValidator):  # type: ignore[misc]  # connexion is untyped
     _cache: ClassVar[_ValidatorCache]
 
@@ -137,15 +146,12 @@ class _ParameterValidator(ParameterValidator):  # type: ignore[misc]  # connexio
                 Violation(name, "unknown_parameter", "is not a parameter of this operation")
                 for name in sorted(extra)
             ]
-        sources: dict[str, Callable[[str], Any]] = {
-            "query": request.query_params.get,
-            "path": request.path_params.get,
-            "header": request.headers.get,
-            "cookie": request.cookies.get,
-        }
-        for location, read in sources.items():
-            for parameter in self.parameters.get(location, ()):
-                violations += self._check(parameter, read(parameter["name"]))
+        for location, source in _SOURCES.items():
+            parameters = self.parameters.get(location)
+            if parameters:  # each source is parsed from the request when it is asked for
+                values = source(request)
+                for parameter in parameters:
+                    violations += self._check(parameter, values.get(parameter["name"]))
         if violations:
             raise ContractViolation(tuple(violations), location="parameters")
 

@@ -39,6 +39,7 @@ import yaml
 from connexion import ConnexionMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
@@ -60,7 +61,7 @@ from servicekit.probe import http_ready, metrics_address, reachable_host, report
 from servicekit.tracing import configure_tracing
 from services.gateway.admission import RequestBound
 from services.gateway.backends import Backend, Readiness
-from services.gateway.connexion_app import DecoratedOnceApp
+from services.gateway.connexion_app import DecoratedOnceApp, docs_only_swagger_ui
 from services.gateway.contracts import (
     Routing,
     RoutingError,
@@ -89,8 +90,13 @@ JWKS_OPERATION = "acme.auth.v1.AuthService.GetJwks"
 # security middleware would only guess at them, and costs time on every request. Responses
 # are not validated (``validate_responses=False``, they are the contract's own messages):
 # that middleware's layer would only look each request's operation up again to pass it on.
+# Swagger UI's layer is asked for the docs' own paths only.
 _LEFT_OUT = (SecurityMiddleware, ResponseValidationMiddleware)
-_MIDDLEWARES = [m for m in ConnexionMiddleware.default_middlewares if m not in _LEFT_OUT]
+_MIDDLEWARES = [
+    docs_only_swagger_ui(DOCS_PATH) if m is SwaggerUIMiddleware else m
+    for m in ConnexionMiddleware.default_middlewares
+    if m not in _LEFT_OUT
+]
 
 _log = structlog.get_logger("services.gateway")
 

@@ -1,4 +1,5 @@
-"""connexion's ``AsyncApp``, each operation's handler decorated once instead of per request.
+"""connexion's ``AsyncApp``, each operation's handler decorated once instead of per request;
+its Swagger UI middleware asked for the docs' paths only.
 
 connexion 3.3 builds an operation's decorators on every request: ``AsyncOperation.fn``
 makes a new ``StarletteDecorator``, whose wrapper decorates the handler again on each call
@@ -10,6 +11,10 @@ URI parser: each request is still parsed, validated and answered by connexion's 
 decorators, as before. connexion has no option for this, so the three classes below
 replace the ones ``AsyncApp`` builds (the lock pins connexion; the gateway's tests run
 every operation through them).
+
+``docs_only_swagger_ui(path)`` is connexion's ``SwaggerUIMiddleware`` that hands every
+request outside ``path`` straight to the next layer: connexion's own copies each request's
+scope and matches it against the docs' routes, only to pass it on unchanged.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from connexion.apps.abstract import AbstractApp
 from connexion.apps.asynchronous import AsyncApi, AsyncApp, AsyncASGIApp, AsyncOperation
 from connexion.context import receive, scope
 from connexion.decorators.main import StarletteDecorator
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from starlette.types import Receive, Scope, Send
 
-__all__ = ["DecoratedOnceApp"]
+__all__ = ["DecoratedOnceApp", "docs_only_swagger_ui"]
 
 
 class _DecoratedOnce(StarletteDecorator):  # type: ignore[misc]  # connexion is untyped
@@ -70,3 +77,18 @@ class DecoratedOnceApp(AsyncApp):  # type: ignore[misc]
         # What AsyncApp.__init__ does, with the operations above.
         self._middleware_app = _ASGIApp()
         AbstractApp.__init__(self, import_name, **options)
+
+
+def docs_only_swagger_ui(docs_path: str) -> type[SwaggerUIMiddleware]:
+    """``SwaggerUIMiddleware`` for the docs served at ``docs_path`` (and under it) only."""
+    prefix = f"{docs_path.rstrip('/')}/"
+
+    class DocsOnlySwaggerUI(SwaggerUIMiddleware):  # type: ignore[misc]
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            path = scope.get("path", "")
+            if scope["type"] == "http" and path != docs_path and not path.startswith(prefix):
+                await self.app(scope, receive, send)
+                return
+            await super().__call__(scope, receive, send)
+
+    return DocsOnlySwaggerUI

@@ -14,6 +14,7 @@ throttle) read it there.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -62,6 +63,9 @@ class ClientAddresses:
         self._networks: tuple[Network, ...] = tuple(
             network for network in map(_network, settings.trusted_networks) if network
         )
+        # Whether a peer address is in a trusted network, per address seen: the same few
+        # peers (the gateway's replicas) make most calls.
+        self._trusted_peers: dict[str, bool] = {}
 
     def of(self, context: Any) -> str:
         """The client of the call served with ``context``: a forwarded address when the
@@ -74,11 +78,19 @@ class ClientAddresses:
         return peer or "unknown"
 
     def _trusts(self, context: Any, peer: str | None) -> bool:
-        if self._networks and peer is not None:
-            address = ipaddress.ip_address(peer)
-            if any(address in network for network in self._networks):
-                return True
+        if self._networks and peer is not None and self._in_trusted_network(peer):
+            return True
         return bool(self._services) and peer_service(context) in self._services
+
+    def _in_trusted_network(self, peer: str) -> bool:
+        known = self._trusted_peers.get(peer)
+        if known is None:
+            address = ipaddress.ip_address(peer)
+            known = any(address in network for network in self._networks)
+            if len(self._trusted_peers) >= _REMEMBERED:
+                self._trusted_peers.clear()
+            self._trusted_peers[peer] = known
+        return known
 
 
 def peer_address(peer: str | None) -> str | None:
@@ -104,7 +116,14 @@ def _forwarded(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
     return _address(values[0].strip())
 
 
+# Parsed addresses are remembered (parsing one costs more than the rest of a call's
+# forwarding rules); at most this many, per cache.
+_REMEMBERED = 4096
+
+
+@functools.lru_cache(maxsize=_REMEMBERED)
 def _address(text: str) -> str | None:
+    """``text`` as an IP address in its canonical form, else None."""
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:

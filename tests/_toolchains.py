@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,15 @@ ROOT = Path(__file__).resolve().parents[1]
 NOT_DOWNLOADED = ("offline mode", "has not been downloaded", "Could not resolve dependencies")
 
 
-def run(command: list[str], cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
-    """``command`` in ``cwd`` with ``env`` added to this process's variables; its outcome."""
+def run(
+    command: list[str],
+    cwd: Path = ROOT,
+    environ: Mapping[str, str] | None = None,
+    /,
+    **env: str,
+) -> subprocess.CompletedProcess[str]:
+    """``command`` in ``cwd`` with ``env`` added to ``environ`` (default: this process's
+    variables); its outcome."""
     return subprocess.run(
         command,
         cwd=cwd,
@@ -27,7 +35,7 @@ def run(command: list[str], cwd: Path = ROOT, **env: str) -> subprocess.Complete
         text=True,
         check=False,
         timeout=600,
-        env={**os.environ, **env},
+        env={**(os.environ if environ is None else environ), **env},
     )
 
 

@@ -23,7 +23,6 @@ import base64
 import json
 import os
 import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -33,6 +32,7 @@ import httpx
 import pytest
 
 from tests._toolchains import output, program
+from tests._toolchains import run as run_command
 from tests.conformance._stack import Stack, make_up
 
 pytestmark = pytest.mark.slow
@@ -60,17 +60,9 @@ def base_url(stack: Stack) -> str:
     return f"http://127.0.0.1:{stack.env['GATEWAY_HTTP__PORT']}"
 
 
-def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+def run(command: list[str], cwd: Path, environ: Mapping[str, str] | None = None) -> str:
     """Runs ``command``; its output, or a failure showing it."""
-    done = subprocess.run(
-        command,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-        env=env,
-    )
+    done = run_command(command, cwd, environ)
     assert done.returncode == 0, output(done)
     return done.stdout
 

@@ -24,8 +24,6 @@ document: ``/healthz``, ``/readyz``, ``/.well-known/jwks.json`` and ``/openapi.j
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 import math
 import time
 import uuid
@@ -38,7 +36,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.grpc.context import bind_request_id, reset_request_id
-from servicekit.grpc.forwarding import FORWARDED_FOR
+from servicekit.grpc.forwarding import FORWARDED_FOR, canonical_address
 from services.gateway import scope as request_scope
 from services.gateway.accesslog import AccessLog, method_label
 from services.gateway.admission import RequestBound
@@ -262,18 +260,8 @@ def client_address(scope: Scope) -> str:
     """The caller's address (ASGI's ``client``: the peer, or what a trusted proxy's
     ``X-Forwarded-For`` says); ``unknown`` when it is none, or not an IP address."""
     client = scope.get("client")
-    return _normalised_address(client[0]) if client else _UNKNOWN
-
-
-@functools.lru_cache(maxsize=4096)
-def _normalised_address(text: str) -> str:
-    """``text`` as an IP address in its canonical form, else ``unknown``; remembered, as a
-    client sends many requests (parsing one costs more than the rest of the edge's
-    bookkeeping of a request)."""
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        return _UNKNOWN
+    address = canonical_address(client[0]) if client else None
+    return address or _UNKNOWN
 
 
 def _several_authorizations() -> Problem:

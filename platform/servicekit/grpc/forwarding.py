@@ -23,7 +23,13 @@ from urllib.parse import unquote
 
 from servicekit.tls import peer_service
 
-__all__ = ["FORWARDED_FOR", "ClientAddresses", "ForwardingSettings", "peer_address"]
+__all__ = [
+    "FORWARDED_FOR",
+    "ClientAddresses",
+    "ForwardingSettings",
+    "canonical_address",
+    "peer_address",
+]
 
 FORWARDED_FOR = "x-forwarded-for"
 """The metadata key of the end client's address, as an edge forwards it (one address)."""
@@ -63,9 +69,11 @@ class ClientAddresses:
         self._networks: tuple[Network, ...] = tuple(
             network for network in map(_network, settings.trusted_networks) if network
         )
-        # Whether a peer address is in a trusted network, per address seen: the same few
-        # peers (the gateway's replicas) make most calls.
-        self._trusted_peers: dict[str, bool] = {}
+        # Whether a peer address is in a trusted network, remembered per address: the same
+        # few peers (the gateway's replicas) make most calls.
+        self._in_trusted_network = functools.lru_cache(maxsize=_REMEMBERED)(
+            self._in_a_trusted_network
+        )
 
     def of(self, context: Any) -> str:
         """The client of the call served with ``context``: a forwarded address when the
@@ -82,15 +90,9 @@ class ClientAddresses:
             return True
         return bool(self._services) and peer_service(context) in self._services
 
-    def _in_trusted_network(self, peer: str) -> bool:
-        known = self._trusted_peers.get(peer)
-        if known is None:
-            address = ipaddress.ip_address(peer)
-            known = any(address in network for network in self._networks)
-            if len(self._trusted_peers) >= _REMEMBERED:
-                self._trusted_peers.clear()
-            self._trusted_peers[peer] = known
-        return known
+    def _in_a_trusted_network(self, peer: str) -> bool:
+        address = ipaddress.ip_address(peer)
+        return any(address in network for network in self._networks)
 
 
 def peer_address(peer: str | None) -> str | None:
@@ -105,7 +107,7 @@ def peer_address(peer: str | None) -> str | None:
         host = rest.rpartition(":")[0].strip("[]")
     else:
         return None
-    return _address(host)
+    return canonical_address(host)
 
 
 def _forwarded(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
@@ -113,7 +115,7 @@ def _forwarded(metadata: Iterable[tuple[str, Any]] | None) -> str | None:
     values = [value for key, value in metadata or () if key == FORWARDED_FOR]
     if len(values) != 1 or not isinstance(values[0], str):
         return None
-    return _address(values[0].strip())
+    return canonical_address(values[0].strip())
 
 
 # Parsed addresses are remembered (parsing one costs more than the rest of a call's
@@ -122,8 +124,8 @@ _REMEMBERED = 4096
 
 
 @functools.lru_cache(maxsize=_REMEMBERED)
-def _address(text: str) -> str | None:
-    """``text`` as an IP address in its canonical form, else None."""
+def canonical_address(text: str) -> str | None:
+    """``text`` as an IP address in its canonical form, else None (remembered)."""
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:

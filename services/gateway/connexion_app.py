@@ -38,14 +38,15 @@ class _DecoratedOnce(StarletteDecorator):  # type: ignore[misc]  # connexion is 
 
     def __call__(self, function: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         decorated = self.decorate(function)
-        uri_parsers: list[Any] = []  # the operation's, once known (it is in the request context)
+        uri_parser: Any = None  # the operation's, known from the first request's context
 
         @functools.wraps(function)
         async def wrapper(*_args: Any, **_kwargs: Any) -> Any:
-            if not uri_parsers:
-                uri_parsers.append(self.uri_parser)
+            nonlocal uri_parser
+            if uri_parser is None:
+                uri_parser = self.uri_parser
             request = self.framework.get_request(
-                uri_parser=uri_parsers[0], scope=scope, receive=receive
+                uri_parser=uri_parser, scope=scope, receive=receive
             )
             return await decorated(request)
 

@@ -20,6 +20,7 @@ from typing import Any
 from harness import admission
 
 from acme.user.v1 import user_pb2, user_service_pb2, user_service_pb2_grpc
+from servicekit import heap
 from servicekit.auth import AccessPolicies, AuthSettings, TokenVerifier
 from servicekit.grpc import (
     ErrorMappingInterceptor,
@@ -141,6 +142,7 @@ def serve_constant(config: ConstantServer, index: int) -> int:
         reuse_port=config.workers > 1,
     )
     print(f"worker {index} serving on port {server.port}", file=sys.stderr, flush=True)
+    heap.settle()  # as servicekit's serve does once start-up is done
     return run_until_signalled(server, grace=1.0)
 
 

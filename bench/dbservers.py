@@ -34,6 +34,7 @@ from constantserver import USER_SERVICE, constant_response
 from harness import admission
 
 from acme.user.v1 import user_service_pb2, user_service_pb2_grpc
+from servicekit import heap
 from servicekit.grpc import GrpcSettings, Registration, build_server, run_until_signalled
 from servicekit.logging import LoggingSettings, configure_logging
 
@@ -88,6 +89,7 @@ def run_user_database_path(args: argparse.Namespace) -> int:
     server = build_server(grpc_settings, registrations=[registration], interceptors=[])
     server.add_on_stop(database.dispose)
     print(f"worker 0 serving on port {server.port}", file=sys.stderr, flush=True)
+    heap.settle()  # as servicekit's serve does once start-up is done
     return run_until_signalled(server, grace=1.0)
 
 
@@ -113,6 +115,7 @@ def run_read_constant(args: argparse.Namespace) -> int:
     )
     server = build_server(_admitting(args.port, args.in_flight), registrations=[registration])
     print(f"worker 0 serving on port {server.port}", file=sys.stderr, flush=True)
+    heap.settle()  # as servicekit's serve does once start-up is done
     return run_until_signalled(server, grace=1.0)
 
 

@@ -51,6 +51,7 @@ try:
 except ImportError:  # pragma: no cover - a PyYAML built without libyaml
     from yaml import SafeLoader  # type: ignore[assignment]
 
+from servicekit import heap
 from servicekit.binding import BindError
 from servicekit.config import ConfigError
 from servicekit.grpc.lifecycle import STOP_SIGNALS
@@ -294,6 +295,7 @@ def _serve_worker(settings: GatewaySettings, *, worker_index: int, shared_port: 
         _log.error(str(exc))
         return 1
     server = _Server(uvicorn_config(app, settings))
+    heap.settle()  # start-up is done: its objects are out of the collector's way
     if not shared_port:
         server.run()
         return 0 if server.started else 1

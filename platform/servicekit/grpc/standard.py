@@ -25,6 +25,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 from opentelemetry.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 
+from servicekit import heap
 from servicekit.auth import AccessPolicies, TokenVerifier
 from servicekit.binding import BindError
 from servicekit.db import Database, DatabaseSettings
@@ -214,4 +215,5 @@ class _Worker(Generic[_S]):
         except BindError as exc:  # a setting to change, not a bug: no traceback
             structlog.get_logger(self.service).error(str(exc), worker=worker_index)
             return 1
+        heap.settle()  # start-up is done: its objects are out of the collector's way
         return run_until_signalled(server, self.grace, exiting=True)

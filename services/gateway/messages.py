@@ -15,11 +15,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 
 from services.gateway.plans import BODY_ARGUMENT, OperationPlan
 
-__all__ = ["RequestError", "reply_body", "request_message"]
+__all__ = ["RequestError", "reply_body", "reply_body_type", "request_message"]
 
 _PARSE_STEP = re.compile(r"Failed to parse (\w+) field")
 _UNKNOWN_FIELD = re.compile(r'Message type "([^"]+)" has no field named "([^"]+)"')
@@ -85,6 +86,18 @@ def reply_body(plan: OperationPlan, reply: Message) -> Message:
         return reply
     part: Message = getattr(reply, plan.response_field)
     return part
+
+
+def reply_body_type(plan: OperationPlan) -> Descriptor:
+    """The message type of the response body: the reply's, or its ``response_body``
+    field's."""
+    reply_type = plan.method.output_type
+    if plan.response_field is None:
+        return reply_type
+    body_type = reply_type.fields_by_name[plan.response_field].message_type
+    if body_type is None:  # plans admits only message fields as the response body
+        raise ValueError(f"{plan.response_field} of {reply_type.full_name} is not a message")
+    return body_type
 
 
 def _fields(plan: OperationPlan, arguments: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,8 +12,8 @@ operation's plan; all of them run ``Transcoder.transcode``:
    (``backends``), with the request's ``authorization`` and trace context; the channel's
    servicekit interceptors add the deadline, the request id, the client metrics and the
    method's circuit breaker;
-3. the reply (or its ``response_body`` field) as proto3 JSON, or a problem document
-   derived from the gRPC status.
+3. the reply (or its ``response_body`` field) as proto3 JSON (``replies``: an encoder per
+   message type, built once), or a problem document derived from the gRPC status.
 
 An operation of a contract service that no backend serves answers 503 naming the
 service, without a call. The content type of every answer is set here explicitly:
@@ -23,7 +23,6 @@ connexion cannot pick one for operations whose responses mix ``application/json`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +31,6 @@ import grpc
 import protovalidate
 from connexion.exceptions import ResolverError
 from connexion.resolver import Resolver
-from google.protobuf import json_format
 from starlette.responses import Response
 
 from servicekit.clients import AioCircuitOpenError
@@ -40,7 +38,7 @@ from servicekit.errors import InvalidArgument
 from servicekit.validation import validate_request
 from services.gateway import scope
 from services.gateway.backends import Backend
-from services.gateway.messages import RequestError, reply_body, request_message
+from services.gateway.messages import RequestError, reply_body, reply_body_type, request_message
 from services.gateway.plans import OperationPlan
 from services.gateway.problems import (
     Problem,
@@ -50,6 +48,7 @@ from services.gateway.problems import (
     summary,
 )
 from services.gateway.ratelimits import RateLimits
+from services.gateway.replies import ReplyEncoder
 
 __all__ = ["JSON", "Transcoder", "TranscodingResolver", "circuit_open", "no_backend"]
 
@@ -60,11 +59,13 @@ Handler = Callable[..., Awaitable[Response]]
 
 @dataclass(frozen=True, slots=True)
 class _Route:
-    """A plan bound to its backend's channel (``call``), or to none (``backend`` None)."""
+    """A plan bound to its backend's channel (``call``), or to none (``backend`` None), and
+    to the encoder of its reply's body."""
 
     plan: OperationPlan
     backend: Backend | None
     call: Any
+    encoder: ReplyEncoder
 
 
 class Transcoder:
@@ -94,7 +95,12 @@ class Transcoder:
 
     def bind(self) -> None:
         """Create each operation's multi-callable on the open channels."""
+        encoders: dict[str, ReplyEncoder] = {}
         for operation_id, plan in self._plans.items():
+            body_type = reply_body_type(plan)
+            encoder = encoders.get(body_type.full_name)
+            if encoder is None:
+                encoder = encoders[body_type.full_name] = ReplyEncoder(body_type)
             backend = self._backends.get(plan.service)
             call = None
             if backend is not None:
@@ -103,7 +109,9 @@ class Transcoder:
                     plan.request_class.SerializeToString,
                     plan.response_class.FromString,
                 )
-            self._routes[operation_id] = _Route(plan=plan, backend=backend, call=call)
+            self._routes[operation_id] = _Route(
+                plan=plan, backend=backend, call=call, encoder=encoder
+            )
 
     def handler(self, operation_id: str) -> Handler:
         """The connexion handler of ``operation_id``: every argument, by keyword."""
@@ -144,8 +152,7 @@ class Transcoder:
             reply = await route.call(request, metadata=metadata)
         except grpc.aio.AioRpcError as error:
             return _problem(_failure(error, route.plan, route.backend), request_scope)
-        body = json_format.MessageToDict(reply_body(plan, reply))
-        return Response(json.dumps(body).encode(), media_type=JSON)
+        return Response(route.encoder.encode(reply_body(plan, reply)), media_type=JSON)
 
 
 def no_backend(plan: OperationPlan) -> Problem:

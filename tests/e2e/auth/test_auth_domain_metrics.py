@@ -3,16 +3,15 @@ reused refresh token and a logout move them, beside the process and gRPC series.
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from acme.auth.v1 import auth_service_pb2 as auth_pb
 from servicekit.testing.ports import free_port
+from tests.e2e._metrics import scrape
 from tests.e2e.auth._stack import Stack, running_stack
 
 
@@ -29,16 +28,6 @@ def metered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, s
             f"http://127.0.0.1:{auth_port}/metrics",
             f"http://127.0.0.1:{user_port}/metrics",
         )
-
-
-def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    with urllib.request.urlopen(url, timeout=10) as reply:  # noqa: S310 - a local URL
-        text = reply.read().decode()
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
 
 
 def test_the_events_of_a_session_move_the_domain_series(

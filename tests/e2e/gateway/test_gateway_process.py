@@ -24,6 +24,7 @@ import pytest
 
 from acme.user.v1 import user_pb2, user_service_pb2
 from servicekit.testing.ports import free_port
+from tests.e2e._metrics import YOUNGEST_COLLECTIONS, scrape
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 USER_SERVICE = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
@@ -249,22 +250,16 @@ def test_a_served_gateway_does_not_run_the_collector_every_few_requests(
     base_url, metrics_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}/metrics"
     try:
         _wait_until_live(base_url, process)
-        before = _youngest_collections(metrics_url)
+        before = scrape(metrics_url)[YOUNGEST_COLLECTIONS]
         with (
             httpx.Client(base_url=base_url, timeout=10) as client,
             futures.ThreadPoolExecutor(8) as pool,
         ):
             replies = list(pool.map(lambda _: client.get(f"/v1/users/{uuid.uuid4()}"), range(400)))
-        collected = _youngest_collections(metrics_url) - before
+        collected = scrape(metrics_url)[YOUNGEST_COLLECTIONS] - before
     finally:
         process.kill()
         process.wait(10)
 
     assert {reply.status_code for reply in replies} == {200}
     assert collected < 3, f"{collected:.0f} collections of the youngest generation"
-
-
-def _youngest_collections(metrics_url: str) -> float:
-    line = 'python_gc_collections_total{generation="0"} '
-    text = httpx.get(metrics_url, timeout=5).text
-    return next(float(found[len(line) :]) for found in text.splitlines() if found.startswith(line))

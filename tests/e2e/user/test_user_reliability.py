@@ -39,6 +39,7 @@ from servicekit.testing.proxy import TcpProxy
 from servicekit.testing.tokens import TestIssuer
 from services.user.app import create_server
 from services.user.models import MIGRATIONS_DIR
+from tests.e2e._metrics import YOUNGEST_COLLECTIONS, scrape
 from tests.e2e.user._support import FAST_PASSWORDS, PASSWORD, UserApi, unique_email, user_settings
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -385,20 +386,13 @@ def test_sigterm_past_the_grace_period_writes_nothing_for_the_calls_told_they_fa
     assert set(emails) - told_failed <= stored
 
 
-def _youngest_collections(metrics_url: str) -> float:
-    with urllib.request.urlopen(metrics_url, timeout=5) as reply:  # noqa: S310 - a local URL
-        text = reply.read().decode()
-    line = 'python_gc_collections_total{generation="0"} '
-    return next(float(found[len(line) :]) for found in text.splitlines() if found.startswith(line))
-
-
 def test_a_served_process_does_not_run_the_collector_every_few_calls(
     serve_process: ServeProcess,
 ) -> None:
     """``serve`` settles the heap once started (servicekit.heap): with Python's defaults the
     youngest generation, collected every 700 net allocations, ran 13 to 17 times in these 400
     calls (each of which leaves some cyclic garbage); its threshold is now 20 000."""
-    before = _youngest_collections(serve_process.metrics_url)
+    before = scrape(serve_process.metrics_url)[YOUNGEST_COLLECTIONS]
     with grpc.insecure_channel(serve_process.address) as channel:
         users = UserServiceStub(channel)
         for _ in range(25):
@@ -407,6 +401,6 @@ def test_a_served_process_does_not_run_the_collector_every_few_calls(
                 for _ in range(16)
             ]
             assert {future.code() for future in pending} == {grpc.StatusCode.INVALID_ARGUMENT}
-    collected = _youngest_collections(serve_process.metrics_url) - before
+    collected = scrape(serve_process.metrics_url)[YOUNGEST_COLLECTIONS] - before
 
     assert collected < 3, f"{collected:.0f} collections of the youngest generation"

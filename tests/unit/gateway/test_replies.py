@@ -44,7 +44,7 @@ _NANOS = (0, 1_000_000, 123_000, 7, 999_999_999)
 def test_every_reply_type_of_the_contracts_is_written_as_message_to_dict_writes_it(
     plans: dict[str, OperationPlan],
 ) -> None:
-    body_types = {reply_body_type(plan).full_name: reply_body_type(plan) for plan in plans.values()}
+    body_types = {body.full_name: body for body in map(reply_body_type, plans.values())}
     assert "acme.user.v1.User" in body_types
     for seed in range(8):
         rng = random.Random(seed)  # noqa: S311 - reproducible test data, not a secret

@@ -4,9 +4,9 @@ R2 (REST tax) is the gateway's req/s over the bare connexion app's, target >= 0.
 gRPC is GetUser through the gateway over GetUser on the user service directly, target >=
 0.60; R6 gateway is the gateway's req/s with 2 workers over 1, both free on the 2 cores,
 target >= 1.40 (as R6 of the gRPC services). A ratio whose rows failed prints as NOT
-MEASURED. The anchor line, informational (no
-target), is our gateway's CPU per REST GetUser over grpc-gateway's, in front of the same
-user service, with both figures and both req/s beside it.
+MEASURED. The anchor line, informational (no target), is our gateway's CPU per REST GetUser
+over grpc-gateway's, in front of the same user service, with both figures and both req/s
+beside it.
 """
 
 from __future__ import annotations

@@ -14,13 +14,15 @@ keeps a timed-out attempt in a reference cycle (its frames hold the half-open
 connection), which only the garbage collector would free, so every attempt during a
 slow or frozen database left a socket open meanwhile.
 
-SQLite: pragmas on every new connection (busy timeout, WAL, foreign keys) and
+SQLite: pragmas on every new connection (busy timeout, WAL, foreign keys; the switch to
+WAL retried while another connection writes, as SQLite does not wait for it) and
 ``BEGIN IMMEDIATE`` for transactions, except on a connection marked ``READS_OPTION``.
 """
 
 from __future__ import annotations
 
 import math
+import sqlite3
 import time
 import traceback
 from pathlib import Path
@@ -154,22 +156,47 @@ def sqlite_engine(url: URL, options: EngineOptions) -> Engine:
         **arguments,
     )
     busy_ms = options.statement_timeout_ms or 5000
-    pragmas = [f"PRAGMA busy_timeout = {busy_ms}"]
-    if not in_memory:
-        pragmas.append("PRAGMA journal_mode = WAL")  # readers and the writer do not block
-    pragmas.append(f"PRAGMA foreign_keys = {'ON' if options.foreign_keys else 'OFF'}")
+    foreign_keys = f"PRAGMA foreign_keys = {'ON' if options.foreign_keys else 'OFF'}"
 
     def on_connect(dbapi_connection: Any, _record: object) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy, not sqlite3, emits BEGIN
         cursor = dbapi_connection.cursor()
-        for pragma in pragmas:
-            cursor.execute(pragma)
-        cursor.close()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            if not in_memory:  # readers and the writer do not block each other
+                _switch_to_wal(cursor, busy_ms / 1000)
+            cursor.execute(foreign_keys)
+        finally:
+            cursor.close()
 
     event.listen(engine, "connect", on_connect)
     if options.immediate_transactions:
         event.listen(engine, "begin", _begin_immediate)
     return engine
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor, busy_seconds: float) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting for its turn as every other statement does.
+
+    SQLite does not always wait: while another connection holds the write lock of a
+    database still in rollback-journal mode (a replica making a new database, or switching
+    it to WAL), the switch fails at once with SQLITE_BUSY, busy timeout or not (its rule
+    against two writers waiting on each other). Replicas opening a new database together
+    then failed at random. Neither ``sqlite3`` nor SQLAlchemy retries it, so it is retried
+    here until ``busy_seconds`` have passed.
+    """
+    deadline = time.monotonic() + busy_seconds
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            left = deadline - time.monotonic()
+            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or left <= 0:
+                raise
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 0.1)
 
 
 def _begin_immediate(connection: Connection) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from sqlalchemy.pool import QueuePool
 
 from servicekit.config import Secret
 from servicekit.db import Database, DatabaseSettings, SqlAlchemyUnitOfWork
+from servicekit.db.engine import EngineOptions, build_engine
 from servicekit.errors import DeadlineExceeded, Unavailable
 from servicekit.testing.proxy import TcpProxy
 
@@ -84,6 +86,58 @@ def test_sqlite_creates_its_folder_and_runs_in_wal_mode_with_foreign_keys(
     assert path.is_file()
     assert (journal, foreign_keys, busy) == ("wal", 1, 5000)
     assert database.ping()
+
+
+@contextmanager
+def writing_for(path: Path, seconds: float) -> Iterator[None]:
+    """Another process's connection holds the write lock of a new rollback-journal database
+    (as a replica making it does) for ``seconds``, then lets go."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE made_first (id INTEGER PRIMARY KEY)")
+    release = threading.Timer(seconds, holder.commit)
+    release.start()
+    try:
+        yield
+    finally:
+        release.cancel()
+        release.join()
+        holder.close()
+
+
+def test_a_new_sqlite_database_being_written_is_switched_to_wal_once_it_is_free(
+    tmp_path: Path,
+) -> None:
+    # SQLite fails the switch to WAL at once while another connection writes, whatever
+    # the busy timeout: replicas opening a new database together failed at random.
+    path = tmp_path / "new.db"
+    engine = build_engine(f"sqlite:///{path}", EngineOptions(pool_size=None))
+    try:
+        with writing_for(path, 0.3), engine.connect() as connection:
+            journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar_one()
+            tables = connection.exec_driver_sql("SELECT name FROM sqlite_master").scalars()
+            assert (journal, list(tables)) == ("wal", ["made_first"])
+    finally:
+        engine.dispose()
+
+
+def test_a_new_sqlite_database_written_past_the_busy_timeout_is_unavailable_then(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "new.db"
+    options = EngineOptions(pool_size=None, statement_timeout_ms=300)
+    engine = build_engine(f"sqlite:///{path}", options)
+    try:
+        with writing_for(path, 30):
+            started = time.monotonic()
+            with pytest.raises(DBAPIError, match="locked") as raised:
+                engine.connect()
+            waited = time.monotonic() - started
+    finally:
+        engine.dispose()
+
+    assert isinstance(raised.value.orig, sqlite3.OperationalError)
+    assert 0.3 <= waited < 10  # the busy timeout asked for, not the holder's 30 s
 
 
 def test_an_sqlite_file_that_cannot_be_opened_is_unavailable(

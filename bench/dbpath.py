@@ -53,7 +53,7 @@ __all__ = ["SEEDED_USERS", "database_rows", "user_env"]
 SEEDED_USERS = 20
 SERVICE = "services.user GetUser, no interceptors"
 REFERENCE = "services.user GetUser, full chain (ref.)"
-FLOOR = "bare + psycopg read in handler (ref.)"
+FLOOR = "bare + psycopg read in handler (floor)"
 READ = "psycopg point read alone"
 
 

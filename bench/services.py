@@ -7,8 +7,9 @@
 R1 middleware tax: a constant GetUser behind the full servicekit chain / bare (>= 0.70),
 plus each interceptor alone and its CPU cost per call. R3 database path: server CPU per
 GetUser of services.user's handlers on PostgreSQL, on the bare server (no interceptors) /
-(bare handler + one psycopg point read measured alone) (<= 1.2); the service behind its
-full chain is printed for reference. R6 scale-out: two worker processes sharing the
+the floor: the bare servicer making the same psycopg point read itself, on the same
+server (<= 1.2). Its ratio to bare + the read measured alone, and the service behind its
+full chain, are printed for reference. R6 scale-out: two worker processes sharing the
 port / one (>= 1.4).
 
 Each server runs in a subprocess pinned to core 0 and the load generator (bench/grpcload)
@@ -38,7 +39,9 @@ __all__ = ["main"]
 RATIOS = {
     "r1": Ratio(name="R1 middleware tax: full chain / bare, req/s", target=0.70, at_least=True),
     "r3": Ratio(
-        name="R3 database path: GetUser CPU / (bare + point read)", target=1.2, at_least=False
+        name="R3 database path: GetUser CPU / the bare servicer making the same read",
+        target=1.2,
+        at_least=False,
     ),
     "r6": Ratio(name="R6 scale-out: 2 workers / 1 on 2 cores, req/s", target=1.4, at_least=True),
 }
@@ -82,31 +85,28 @@ def r1(bench: Bench) -> Outcome:
 
 
 def r3(bench: Bench) -> Outcome:
-    """services.user's GetUser without interceptors / (bare + the read alone); the same
-    GetUser behind the full chain, and the bare servicer making the read itself, are
-    reference lines (the chain is R1's subject)."""
+    """services.user's GetUser without interceptors / the floor: the bare servicer making
+    the same psycopg read itself. Its ratio to bare + the read alone, and the same GetUser
+    behind the full chain, are reference figures (the chain is R1's subject)."""
     rows = database_rows(bench)
     figures = [row.server_cpu_us for row in rows]
-    if len(rows) < 5 or None in (figures[0], figures[2], figures[4]):
-        return Outcome(rows=rows, ratio=RATIOS["r3"].missing(_why(rows)))
-    bare, full, service, reference, read, *rest = (float(f) if f else None for f in figures)
-    bare, service, read = float(bare or 0), float(service or 0), float(read or 0)
+    needed = [rows[index] for index in (0, 2, 4, 5) if index < len(rows)]
+    if len(rows) < 6 or any(row.server_cpu_us is None for row in needed):
+        return Outcome(rows=rows, ratio=RATIOS["r3"].missing(_why(needed)))
+    bare, full, service, reference, read, floor = (float(f) if f else None for f in figures)
+    bare, service, read, floor = float(bare or 0), float(service or 0), read or 0, floor or 0
     note = (
-        f"the database path costs {service - bare:.0f} us of CPU beyond the bare constant "
-        f"servicer; the point read alone is {read:.0f} us"
+        f"GetUser costs {service - floor:.0f} us of CPU above the floor; against bare + "
+        f"the point read alone ({read:.0f} us), R3's denominator until 2026-12-06: "
+        f"{service / (bare + read):.2f}, the floor's own {floor / (bare + read):.2f} (a read "
+        "that blocks a worker thread)"
     )
-    floor = rest[0] if rest else None
-    if floor is not None:
-        note += (
-            f"; the bare servicer making that read itself costs {floor:.0f} us "
-            f"(ratio {floor / (bare + read):.2f}: the least for a read in a worker thread)"
-        )
     if reference is not None and full is not None:
         note += (
             f"; behind the full chain GetUser costs {reference:.0f} us "
             f"({reference - full:.0f} beyond the constant servicer behind it)"
         )
-    ratio = RATIOS["r3"].of(service, bare + read)
+    ratio = RATIOS["r3"].of(service, floor)
     return Outcome(rows=rows, ratio=replace(ratio, reason=note))
 
 

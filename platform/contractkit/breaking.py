@@ -23,15 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-# libyaml's parser when PyYAML has it (its wheels do): a tenth of the pure-Python parser's
-# time on the REST face's documents, read twice by every `make breaking`.
-try:
-    from yaml import CSafeLoader as SafeLoader
-except ImportError:  # pragma: no cover - a PyYAML built without libyaml
-    from yaml import SafeLoader  # type: ignore[assignment]
-
 from contractkit.acknowledged import Judged, Reported, identity, judge, load_acknowledgements
 from contractkit.behaviour import WARNINGS, Contract, diff_behaviour
 from contractkit.buf import BufError, build_image, run_buf
@@ -41,6 +32,7 @@ from contractkit.generated import generate_into
 from contractkit.gitref import export_tree, resolve_base
 from contractkit.openapi_breaking import diff_trees
 from contractkit.thirdparty import THIRDPARTY, materialise
+from contractkit.yamlio import safe_load
 
 __all__ = ["BreakingReport", "check_breaking", "load_openapi_tree"]
 
@@ -66,7 +58,7 @@ def load_openapi_tree(root: Path) -> dict[str, Any]:
     folder = root / OPENAPI
     return (
         {
-            p.relative_to(root).as_posix(): yaml.load(p.read_text(encoding="utf-8"), SafeLoader)
+            p.relative_to(root).as_posix(): safe_load(p.read_text(encoding="utf-8"))
             for p in sorted(folder.rglob("*.yaml"))
         }
         if folder.is_dir()

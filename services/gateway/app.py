@@ -35,7 +35,6 @@ from typing import Any
 
 import structlog
 import uvicorn
-import yaml
 from connexion import ConnexionMiddleware
 from connexion.middleware.response_validation import ResponseValidationMiddleware
 from connexion.middleware.security import SecurityMiddleware
@@ -45,12 +44,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from starlette.types import Receive, Scope, Send
 
-# libyaml's parser when PyYAML has it (its wheels do): the document is read at every start.
-try:
-    from yaml import CSafeLoader as SafeLoader
-except ImportError:  # pragma: no cover - a PyYAML built without libyaml
-    from yaml import SafeLoader  # type: ignore[assignment]
-
+from contractkit.yamlio import safe_load
 from servicekit import heap
 from servicekit.binding import BindError
 from servicekit.config import ConfigError
@@ -115,7 +109,7 @@ class Gateway:
         self.worker_index = worker_index
         self.metrics_port: int | None = None
         known = contract_services(import_contracts())
-        document = yaml.load(settings.http.spec_path.read_text(encoding="utf-8"), SafeLoader)
+        document = safe_load(settings.http.spec_path.read_text(encoding="utf-8"))
         plans = build_plans(document)
         served = {name: b.services for name, b in settings.backends.items() if b.services}
         self.routing: Routing = routing(

@@ -29,6 +29,7 @@ from contractkit.openapigen.schemas import Schemas
 from contractkit.openapigen.settings import Settings
 from contractkit.openapigen.types import Schema
 from contractkit.plugins._io import PluginError
+from contractkit.yamlio import SafeDumper
 
 __all__ = ["HEADER", "build_document", "render_document"]
 
@@ -177,16 +178,16 @@ def _components(schemas: Schemas) -> Schema:
     }
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+class _Dumper(SafeDumper):
     """Safe YAML without anchors (shared objects are written out again), and multi-line
-    strings as literal blocks so that descriptions read as they were written. libyaml's
-    emitter when PyYAML has it (its wheels do): the same text in a fifth of the time."""
+    strings as literal blocks so that descriptions read as they were written (libyaml's
+    emitter when PyYAML has it: ``contractkit.yamlio``)."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
 
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+def _represent_str(dumper: SafeDumper, data: str) -> yaml.ScalarNode:
     style = "|" if "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 

@@ -226,13 +226,11 @@ def _port_free(port: int) -> bool:
 def _served(metrics_port: int) -> float:
     """The requests one worker counted (``http_server_requests_total``), 0 before it answers."""
     try:
-        text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
-    except httpx.TransportError:
+        samples = scrape(f"http://127.0.0.1:{metrics_port}/metrics")
+    except OSError:  # not listening yet
         return 0.0
     return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("http_server_requests_total{")
+        value for (name, _labels), value in samples.items() if name == "http_server_requests_total"
     )
 
 

@@ -89,12 +89,11 @@ def r3(bench: Bench) -> Outcome:
     the same psycopg read itself. Its ratio to bare + the read alone, and the same GetUser
     behind the full chain, are reference figures (the chain is R1's subject)."""
     rows = database_rows(bench)
-    figures = [row.server_cpu_us for row in rows]
     needed = [rows[index] for index in (0, 2, 4, 5) if index < len(rows)]
-    if len(rows) < 6 or any(row.server_cpu_us is None for row in needed):
+    if len(needed) < 4 or any(row.server_cpu_us is None for row in needed):
         return Outcome(rows=rows, ratio=RATIOS["r3"].missing(_why(needed)))
-    bare, full, service, reference, read, floor = (float(f) if f else None for f in figures)
-    bare, service, read, floor = float(bare or 0), float(service or 0), read or 0, floor or 0
+    bare, service, read, floor = (float(row.server_cpu_us or 0) for row in needed)
+    full, reference = rows[1].server_cpu_us, rows[3].server_cpu_us
     note = (
         f"GetUser costs {service - floor:.0f} us of CPU above the floor; against bare + "
         f"the point read alone ({read:.0f} us), R3's denominator until 2026-12-06: "
